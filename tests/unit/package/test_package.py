@@ -1,0 +1,95 @@
+"""The bid package's manifest and archive, without the cryptography around them."""
+from __future__ import annotations
+
+import io
+import tarfile
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import pytest
+
+from bidding.package import (Manifest, PackageError, build_manifest, extract_archive, safe_name,
+                             validate_price, write_archive)
+
+AT = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def bid_files(tmp_path):
+    a = tmp_path / "技术标.pdf"
+    a.write_bytes(b"%PDF-1.7 technical" * 1000)
+    b = tmp_path / "quote.xlsx"
+    b.write_bytes(b"")
+    return [a, b]
+
+
+def _archive(manifest, files, signature=b"SIG"):
+    buf = io.BytesIO()
+    write_archive(buf, manifest, signature, files)
+    buf.seek(0)
+    return buf
+
+
+def test_manifest_lists_sizes_and_both_digests(bid_files):
+    m = build_manifest(bid_files, tender_id="GD-2026-001", bidder_code="91110108551385082Q",
+                       price="1234567.80", created_at=AT)
+    assert [f.name for f in m.files] == ["技术标.pdf", "quote.xlsx"]
+    assert m.files[1].size == 0
+    assert m.files[1].sha256 == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    assert m.files[1].sm3 == "1ab21d8355cfa17f8e61194831e81a8f22bec8c728fefb747ed035eb5082aa2b"
+    assert Manifest.parse(m.canonical()) == m
+    assert m.price == Decimal("1234567.80")
+
+
+def test_non_canonical_manifest_is_refused(bid_files):
+    m = build_manifest(bid_files, tender_id="T1", bidder_code="X", price="1", created_at=AT)
+    with pytest.raises(PackageError, match="canonical"):
+        Manifest.parse(m.canonical().replace(b'{"bidder"', b'{ "bidder"'))
+
+
+def test_archive_round_trip(bid_files, tmp_path):
+    m = build_manifest(bid_files, tender_id="T1", bidder_code="X", price="1", created_at=AT)
+    out = extract_archive(_archive(m, bid_files), tmp_path / "out")
+    assert out.manifest == m and out.signature == b"SIG"
+    assert [p.read_bytes() for p in out.files] == [p.read_bytes() for p in bid_files]
+
+
+def test_file_changed_after_manifest_is_detected(bid_files, tmp_path):
+    m = build_manifest(bid_files, tender_id="T1", bidder_code="X", price="1", created_at=AT)
+    buf = _archive(m, bid_files).getvalue()
+    at = buf.index(b"%PDF-1.7 technical")
+    tampered = buf[:at] + b"X" + buf[at + 1:]
+    with pytest.raises(PackageError, match="digest mismatch"):
+        extract_archive(io.BytesIO(tampered), tmp_path / "out")
+
+
+def test_path_traversal_entry_is_refused(tmp_path):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        info = tarfile.TarInfo("files/../../evil")
+        info.size = 1
+        tar.addfile(info, io.BytesIO(b"x"))
+    buf.seek(0)
+    with pytest.raises(PackageError):
+        extract_archive(buf, tmp_path / "out")
+    assert not (tmp_path / "evil").exists()
+
+
+@pytest.mark.parametrize("name", ["", "..", "a/b", "a\\b", "x\x00y", "tab\tname"])
+def test_unsafe_names(name):
+    with pytest.raises(PackageError):
+        safe_name(name)
+
+
+@pytest.mark.parametrize("amount,currency", [("-1", "CNY"), ("1.234", "CNY"), ("abc", "CNY"),
+                                             ("NaN", "CNY"), ("1", "XXX")])
+def test_bad_prices(amount, currency):
+    with pytest.raises(PackageError):
+        validate_price(amount, currency)
+
+
+def test_missing_file_and_empty_package(tmp_path):
+    with pytest.raises(PackageError, match="no such file"):
+        build_manifest([tmp_path / "nope"], tender_id="T1", bidder_code="X", price="1", created_at=AT)
+    with pytest.raises(PackageError, match="at least one"):
+        build_manifest([], tender_id="T1", bidder_code="X", price="1", created_at=AT)
