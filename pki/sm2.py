@@ -51,7 +51,10 @@ class Sm2PublicKey:
             raise Sm2Error("不是 SM2 公钥 (not an SM2 public key)")
         raw = spki["public_key"].native
         if raw[:1] != b"\x04":
-            raw = b"\x04" + gmssl_pyx.normalize_sm2_public_key(raw)
+            try:
+                raw = b"\x04" + gmssl_pyx.normalize_sm2_public_key(raw)
+            except gmssl_pyx.GmsslInnerError as exc:  # InvalidValueError is no ValueError
+                raise Sm2Error("SM2 公钥编码无效 (invalid SM2 public key encoding)") from exc
         return cls(raw[1:])
 
     @classmethod

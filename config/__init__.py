@@ -1,0 +1,1 @@
+"""Settings per environment (:mod:`config.settings`) and the trust lists (``config/trust/``)."""
