@@ -245,3 +245,37 @@ def extract_archive(archive: BinaryIO, directory: Path) -> UnpackedArchive:
 def atomic_write_path(target: Path) -> Path:
     """A temporary name beside ``target`` (same filesystem, so rename is atomic)."""
     return target.with_name(f".{target.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+
+
+# -- sealing and opening (the cryptography comes from pki) ---------------------------------------
+RECORDSIZE = tarfile.RECORDSIZE
+BLOCK = tarfile.BLOCKSIZE
+
+
+def archive_size(manifest: Manifest, signature: bytes) -> int:
+    """The exact byte size :func:`write_archive` will produce, so that the envelope can be written
+    as DER (definite lengths) while the archive streams through it — no plaintext file on disk."""
+    names = [MANIFEST_NAME, SIGNATURE_NAME] + [FILES_DIR + f.name for f in manifest.files]
+    sizes = [len(manifest.canonical()), len(signature)] + [f.size for f in manifest.files]
+    fmt = tarfile.USTAR_FORMAT if _ascii(f.name for f in manifest.files) else tarfile.PAX_FORMAT
+    total = 0
+    for name, size in zip(names, sizes):
+        info = tarfile.TarInfo(name)
+        info.size, info.mtime, info.mode = size, int(manifest.created_at.timestamp()), 0o644
+        total += len(info.tobuf(fmt, tarfile.ENCODING, "surrogateescape"))
+        total += -(-size // BLOCK) * BLOCK
+    total += 2 * BLOCK
+    return -(-total // RECORDSIZE) * RECORDSIZE
+
+
+class _Hashing:
+    """A read-only file wrapper that hashes what passes through (to catch files changed while
+    they are being packed)."""
+
+    def __init__(self, fh: BinaryIO):
+        self.fh, self.sha = fh, hashlib.sha256()
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.fh.read(n)
+        self.sha.update(data)
+        return data

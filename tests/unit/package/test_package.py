@@ -93,3 +93,19 @@ def test_missing_file_and_empty_package(tmp_path):
         build_manifest([tmp_path / "nope"], tender_id="T1", bidder_code="X", price="1", created_at=AT)
     with pytest.raises(PackageError, match="at least one"):
         build_manifest([], tender_id="T1", bidder_code="X", price="1", created_at=AT)
+
+
+@pytest.mark.parametrize("sizes", [[0], [1, 511, 512, 513], [10239, 10240, 10241], [123_457]])
+@pytest.mark.parametrize("names", [["a.bin"], ["技术标.pdf"], ["n" * 95]])
+def test_archive_size_is_exact(tmp_path, sizes, names):
+    """The envelope is written as DER while the archive streams through it, so the size computed
+    in advance must be exact for every shape of name and size."""
+    from bidding.package import archive_size
+    files = []
+    for i, size in enumerate(sizes):
+        p = tmp_path / f"{i}-{names[0]}"
+        p.write_bytes(b"x" * size)
+        files.append(p)
+    m = build_manifest(files, tender_id="T1", bidder_code="X", price="1", created_at=AT)
+    for sig in (b"", b"S" * 3000):
+        assert len(_archive(m, files, sig).getvalue()) == archive_size(m, sig)
