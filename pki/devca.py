@@ -46,7 +46,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Protocol, Union
+from typing import Any, NamedTuple, Protocol, Union
 
 from asn1crypto import core, crl as acrl, keys as akeys, pem, x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -55,7 +55,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 
 from pki.certs import dump_pem, load_certificate, to_cryptography
 from pki.identity import PartyIdentity, encode_identity
-from pki.keys import PrivateKey, dump_private_key, load_private_key
+from pki.keys import PrivateKey, dump_private_key, load_private_key, public_key_matches
 from pki.seal import check_seal_binding, make_seal
 from pki.sm2 import Sm2PrivateKey, Sm2PublicKey, is_sm2_spki
 from pki.trust import CaProfile, TrustList, add_years, load_trust_list
@@ -74,6 +74,9 @@ KEY_USAGE = {
     ("encryption", "ec"): {"key_agreement"},
     ("encryption", "sm2"): {"key_encipherment", "data_encipherment", "key_agreement"},
 }
+# The platform's own certificates: role -> extended key usage (critical; empty: none).
+SERVICE_ROLES: dict[str, tuple[str, ...]] = {"tsa": ("time_stamping",), "platform": ()}
+SERVICE_MIN_REMAINING = timedelta(days=30)
 CRL_REASONS = ("unspecified", "key_compromise", "ca_compromise", "affiliation_changed", "superseded",
                "cessation_of_operation", "certificate_hold", "privilege_withdrawn")
 
@@ -147,6 +150,8 @@ class IssuedCertificate:
     replaces: int | None = None
     replaced_by: int | None = None
     replacement: str | None = None       # 'renewal' | 'lost_key' | 'subject_change'
+    extended_key_usage: list[str] | None = None   # e.g. ['time_stamping'] (critical when present)
+    key_location: str | None = None      # where a key the CA did not generate lives (pkcs11: URI)
 
     @property
     def serial_hex(self) -> str:
@@ -164,6 +169,30 @@ class IssuedCertificate:
     @property
     def validity(self) -> tuple[datetime, datetime]:
         return datetime.fromisoformat(self.not_before), datetime.fromisoformat(self.not_after)
+
+
+class ServiceFiles(NamedTuple):
+    """Where a platform certificate's files are: certificate, unencrypted key, CA chain (PEM)."""
+
+    cert: Path
+    key: Path
+    chain: Path
+
+
+@dataclass(frozen=True)
+class ServiceCertificate:
+    """A certificate of the platform itself (time-stamping, receipt signing) and its files."""
+
+    role: str
+    record: IssuedCertificate
+    cert_path: Path
+    key_path: Path
+    chain_path: Path
+    issued: bool            # True when made by this call, False when the existing one was kept
+
+    @staticmethod
+    def files_for(role: str, directory: Path) -> ServiceFiles:
+        return ServiceFiles(directory / f"{role}.pem", directory / f"{role}.key.pem", directory / "chain.pem")
 
 
 @dataclass(frozen=True)
@@ -233,7 +262,8 @@ class DevCA:
               algorithm: str | None = None, password: bytes | None = None, purpose: str = "signing",
               years: int = 1, platform: bool = True, extra_policies: Sequence[str] = (),
               seal_kind: str | None = AUTO, at: datetime | None = None,
-              not_before: datetime | None = None, not_after: datetime | None = None) -> IssuedCertificate:
+              not_before: datetime | None = None, not_after: datetime | None = None,
+              extended_key_usage: Sequence[str] = ()) -> IssuedCertificate:
         """Issue a certificate for ``identity`` from ``profile``.
 
         Either ``public_key`` (an SPKI — asn1crypto, DER/PEM bytes — or a ``cryptography``/SM2
@@ -246,18 +276,20 @@ class DevCA:
         (专key专用, R4). ``seal_kind``: '公章' | '合同专用章' | '业务专用章' | None; 'auto' gives
         institution signing certificates a 公章 and others none. A certificate carries at most one
         seal (R2), owned by its subject (R3). ``not_before``/``not_after`` override the validity
-        (the default runs from ``at`` for ``years``).
+        (the default runs from ``at`` for ``years``). ``extended_key_usage``: asn1crypto names
+        (e.g. ``['time_stamping']``) of a critical EKU extension; none by default.
         """
         at = self._now(at)
         with self._locked():
             return self._issue(self._profile(profile), identity, public_key=public_key, algorithm=algorithm,
                                password=password, purpose=purpose, years=years, platform=platform,
                                extra_policies=extra_policies, seal_kind=seal_kind, at=at,
-                               not_before=not_before, not_after=not_after)
+                               not_before=not_before, not_after=not_after,
+                               extended_key_usage=extended_key_usage)
 
     def _issue(self, profile: CaProfile, identity: PartyIdentity, *, public_key, algorithm, password, purpose,
                years, platform, extra_policies, seal_kind, at, not_before=None, not_after=None,
-               links: dict[str, Any] | None = None) -> IssuedCertificate:
+               links: dict[str, Any] | None = None, extended_key_usage: Sequence[str] = ()) -> IssuedCertificate:
         if purpose not in PURPOSES:
             raise DevCaError(f"证书用途只能是 {PURPOSES} (purpose must be one of {PURPOSES})")
         if not_after is None and years not in profile.renewal.service_years:
@@ -302,6 +334,8 @@ class DevCA:
             _ext("authority_key_identifier", {"key_identifier": _key_id(inter.public_key)}),
             _ext("crl_distribution_points", [_dp(self._crl_url(profile, algorithm))]),
         ]
+        if extended_key_usage:
+            extensions.append(_ext("extended_key_usage", list(extended_key_usage), critical=True))
         if policies:
             extensions.append(_ext("certificate_policies", [{"policy_identifier": oid} for oid in policies]))
         extensions += [{"extn_id": oid, "critical": False, "extn_value": value} for oid, value in private_exts]
@@ -324,10 +358,94 @@ class DevCA:
             organization=identity.organization, subject=cert.subject.human_friendly,
             not_before=nb.isoformat(), not_after=na.isoformat(), platform=platform, cert_file=cert_file,
             sha256=hashlib.sha256(cert.dump()).hexdigest(), key_file=key_file, seal_kind=seal_kind,
-            seal_file=seal_file, **(links or {}))
+            seal_file=seal_file, extended_key_usage=list(extended_key_usage) or None, **(links or {}))
         state["certificates"][str(serial)] = asdict(record)
         self._save_state(state)
         return record
+
+    # -- the platform's own certificates -----------------------------------------------------------
+    def ensure_service_certificate(self, role: str, directory: str | Path, identity: PartyIdentity, *,
+                                   profile: str | None = None, algorithm: str = "rsa",
+                                   at: datetime | None = None,
+                                   min_remaining: timedelta = SERVICE_MIN_REMAINING) -> "ServiceCertificate":
+        """Make sure ``directory`` holds a usable certificate of the platform for ``role``:
+
+        - ``'tsa'``: the time-stamping authority (``tsa.pem``, ``tsa.key.pem``, ``chain.pem``);
+          critical EKU timeStamping only (RFC 3161 §2.3), digitalSignature + nonRepudiation;
+        - ``'platform'``: the platform's signing certificate for receipts (``platform.pem``,
+          ``platform.key.pem``, ``chain.pem``), digitalSignature + nonRepudiation.
+
+        Idempotent: the files are kept when the key matches the certificate, the certificate is
+        this CA's (same intermediate, same SHA-256 in the index, not revoked) and it is valid for
+        at least ``min_remaining`` more; otherwise a new key and certificate are made (the old
+        certificate, if this CA knows it, is revoked as superseded). ``profile``: whose chain
+        issues it (default: the first profile offering ``algorithm``). The key file is unencrypted
+        PKCS#8 (mode 0600): development only; production keeps the key on a token.
+        """
+        if role not in SERVICE_ROLES:
+            raise DevCaError(f"未知的平台证书用途 {role} (unknown platform certificate role {role!r}; use "
+                             f"{', '.join(SERVICE_ROLES)})")
+        at = self._now(at)
+        directory = Path(directory)
+        files = ServiceCertificate.files_for(role, directory)
+        with self._locked():
+            profile_id = profile or self._service_profile(algorithm)
+            current = self._current_service_record(files, profile_id, algorithm, role, at, min_remaining)
+            if current is not None:
+                return ServiceCertificate(role, current, *files, issued=False)
+            old = self._service_record_of(files.cert)
+            key = _generate_key(algorithm)
+            rec = self._issue(self._profile(profile_id), identity, public_key=_spki_of(key), algorithm=algorithm,
+                              password=None, purpose="signing",
+                              years=max(self._profile(profile_id).renewal.service_years), platform=True,
+                              extra_policies=(), seal_kind=None, at=at,
+                              extended_key_usage=SERVICE_ROLES[role])
+            root, _, inter, _ = self._ca(profile_id, algorithm)
+            _write_atomic(files.key, dump_private_key(key), mode=0o600)
+            _write_atomic(files.chain, dump_pem(inter) + dump_pem(root))
+            _write_atomic(files.cert, (self.state_dir / rec.cert_file).read_bytes())
+            if old is not None and old.status == "valid" and old.serial != rec.serial:
+                self._revoke(old.serial, "superseded", at)
+                self._publish(at, [(old.profile, old.algorithm)])
+            return ServiceCertificate(role, rec, *files, issued=True)
+
+    def _service_profile(self, algorithm: str) -> str:
+        for p in self._profiles.profiles:
+            if algorithm in p.chains:
+                return p.id
+        raise AlgorithmNotOffered(f"没有提供 {algorithm.upper()} 的 CA (no profile offers {algorithm})")
+
+    def _service_record_of(self, cert_path: Path) -> IssuedCertificate | None:
+        """The index record of the certificate in ``cert_path`` if this CA issued exactly it."""
+        if not cert_path.is_file():
+            return None
+        try:
+            cert = load_certificate(cert_path.read_bytes())
+            rec = self.record(cert.serial_number)
+        except (ValueError, OSError):
+            return None
+        return rec if rec.sha256 == hashlib.sha256(cert.dump()).hexdigest() else None
+
+    def _current_service_record(self, files: "ServiceFiles", profile: str, algorithm: str, role: str,
+                                at: datetime, min_remaining: timedelta) -> IssuedCertificate | None:
+        if not all(p.is_file() for p in files):
+            return None
+        rec = self._service_record_of(files.cert)
+        if (rec is None or rec.status != "valid" or rec.profile != profile or rec.algorithm != algorithm
+                or (rec.extended_key_usage or []) != list(SERVICE_ROLES[role])):
+            return None
+        not_before, not_after = rec.validity
+        if not_before > at or not_after - at < min_remaining:
+            return None
+        try:
+            key = load_private_key(files.key.read_bytes())
+            cert = load_certificate(files.cert.read_bytes())
+        except (ValueError, OSError):
+            return None
+        root, _, inter, _ = self._ca(profile, algorithm)
+        if not public_key_matches(key, cert.public_key) or files.chain.read_bytes() != dump_pem(inter) + dump_pem(root):
+            return None
+        return rec
 
     # -- looking up ---------------------------------------------------------------------------------
     def record(self, serial: int) -> IssuedCertificate:
@@ -341,6 +459,20 @@ class DevCA:
 
     def certificate(self, serial: int) -> x509.Certificate:
         return load_certificate((self.state_dir / self.record(serial).cert_file).read_bytes())
+
+    def profile(self, profile_id: str) -> CaProfile:
+        """The trust profile ``profile_id`` (:class:`pki.trust.UnknownProfile` if there is none)."""
+        return self._profile(profile_id)
+
+    def set_key_location(self, serial: int, location: str) -> IssuedCertificate:
+        """Note where the private key of certificate ``serial`` lives (e.g. its ``pkcs11:`` URI)."""
+        with self._locked():
+            state = self._load_state()
+            rec = self.record(serial)
+            rec.key_location = location
+            state["certificates"][str(serial)] = asdict(rec)
+            self._save_state(state)
+            return rec
 
     def path(self, relative: str) -> Path:
         """Absolute path of a file named in a record (cert_file, key_file, seal_file)."""
@@ -469,7 +601,8 @@ class DevCA:
         new = self._issue(self._profile(old.profile), identity, public_key=public_key, algorithm=old.algorithm,
                           password=password, purpose=old.purpose, years=1, platform=old.platform,
                           extra_policies=(), seal_kind=old.seal_kind, at=at, not_before=not_before,
-                          not_after=not_after, links={"replaces": old.serial, "replacement": replacement})
+                          not_after=not_after, links={"replaces": old.serial, "replacement": replacement},
+                          extended_key_usage=old.extended_key_usage or ())
         state = self._load_state()
         state["certificates"][str(old.serial)]["replaced_by"] = new.serial
         self._save_state(state)
@@ -742,4 +875,4 @@ def _write_atomic(path: Path, data: bytes, *, mode: int = 0o644) -> None:
 
 __all__ = ["DevCA", "CaChain", "IssuedCertificate", "DevCaError", "NotInitialised", "UnknownCertificate",
            "AlgorithmNotOffered", "AlreadyRevoked", "CertificateExpired", "SubjectChangeRefused", "PURPOSES",
-           "KEY_USAGE", "CRL_REASONS", "AUTO"]
+           "KEY_USAGE", "CRL_REASONS", "AUTO", "SERVICE_ROLES", "ServiceCertificate", "ServiceFiles"]

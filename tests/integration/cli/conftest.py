@@ -1,0 +1,118 @@
+"""Fixtures for the CLI tests: a development CA made once per session by ``flask devca init`` (a
+pristine copy for each test), apps on that copy, SoftHSM isolation, and openssl."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from pki import token as tokens
+
+T0 = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)   # the frozen clock of tests/conftest.py
+
+
+def build_app(db_url: str, instance: Path, clock):
+    from app import create_app
+    devca = instance / "devca"
+    return create_app({"SQLALCHEMY_DATABASE_URI": db_url, "INSTANCE_PATH": str(instance),
+                       "SECRET_KEY": "test-secret-key", "FILE_STORE": str(instance / "files"),
+                       "DEVCA_DIR": str(devca), "CRL_DIR": str(devca / "crl"),
+                       "TRUST_ANCHORS_DIR": str(devca / "anchors"), "CLOCK": clock})
+
+
+def invoke(app, *args: str, env: dict[str, str] | None = None):
+    """Run ``flask <args>`` through the app's test CLI runner (stdout and stderr kept apart)."""
+    return app.test_cli_runner().invoke(args=list(args), env=env)
+
+
+def dispose(app) -> None:
+    """Close the app's pooled connections (PostgreSQL can then drop the database)."""
+    from app.extensions import db
+    with app.app_context():
+        db.session.remove()
+        for engine in db.engines.values():
+            engine.dispose()
+
+
+def assert_one_line_error(result) -> str:
+    """The command failed (exit ≠ 0, no traceback) with exactly one line of message."""
+    assert result.exit_code not in (0, None), result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    text = (result.stderr or "").strip()
+    assert "Traceback" not in text and "Traceback" not in result.output
+    assert text and len(text.splitlines()) == 1, f"not one line: {text!r}"
+    return text
+
+
+@dataclass
+class PristineCa:
+    """The result of the session's ``flask devca init``: its instance and the command output."""
+
+    instance: Path
+    output: str
+
+
+@pytest.fixture(scope="session")
+def pristine_ca(tmp_path_factory) -> PristineCa:
+    """``flask devca init`` once, on an empty instance, at the frozen time T0."""
+    from bidding.clock import FrozenClock
+    instance = tmp_path_factory.mktemp("pristine") / "instance"
+    app = build_app(f"sqlite:///{instance / 'unused.sqlite3'}", instance, FrozenClock(T0))
+    result = app.test_cli_runner().invoke(args=["devca", "init"])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    return PristineCa(instance, result.output)
+
+
+@pytest.fixture
+def instance(tmp_path, pristine_ca) -> Path:
+    """An instance folder holding a copy of the pristine development CA."""
+    target = tmp_path / "instance"
+    shutil.copytree(pristine_ca.instance / "devca", target / "devca")
+    return target
+
+
+@pytest.fixture
+def cli_app(db_url, instance, clock):
+    """The application on a migrated database with the copied CA and the frozen clock."""
+    application = build_app(db_url, instance, clock)
+    yield application
+    dispose(application)
+
+
+@pytest.fixture
+def devca(cli_app):
+    from pki.devca import DevCA
+    config = cli_app.config
+    return DevCA(config["DEVCA_DIR"], config["TRUST_ANCHORS_DIR"], config_dir=config["TRUST_CONFIG_DIR"],
+                 clock=cli_app.extensions["clock"])
+
+
+@pytest.fixture(autouse=True)
+def _isolated_tokens(monkeypatch):
+    """SOFTHSM2_CONF and token settings are restored, sessions closed, after every test."""
+    monkeypatch.setenv("SOFTHSM2_CONF", "/nonexistent/softhsm2.conf")
+    saved = tokens.settings()
+    yield
+    tokens.close_sessions()
+    tokens.configure(**saved.__dict__)
+
+
+@pytest.fixture
+def openssl():
+    """Run the openssl command line; fail the test with its stderr if it fails (unless check=False)."""
+    if shutil.which("openssl") is None:
+        pytest.fail("openssl is missing")
+
+    def run(*args: str, check: bool = True, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        result = subprocess.run(["openssl", *args], capture_output=True, check=False,
+                                env=dict(os.environ, **(env or {})))
+        if check and result.returncode != 0:
+            pytest.fail(f"openssl {' '.join(args)} failed: {result.stderr.decode(errors='replace')}")
+        return result
+
+    return run
