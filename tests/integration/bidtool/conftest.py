@@ -12,12 +12,9 @@ from pathlib import Path
 import pytest
 
 from pki.devca import DevCA
-from pki.identity import PartyIdentity, credit_code_check_char
+from pki.identity import PartyIdentity
 
-BIDTOOL = Path(sys.executable).with_name("bidtool")
-PASSWORD = "bid-pass-1"
-CODE = "91440101MA5ABCDE1" + credit_code_check_char("91440101MA5ABCDE1")
-OTHER_CODE = "91110108551385082Q"
+from bidtool_support import BIDTOOL, CODE, OTHER_CODE, PASSWORD, openssl
 
 
 @dataclass
@@ -87,10 +84,6 @@ def bidtool(pki_dir, tmp_path):
                               env={**env, **(extra_env or {})}, timeout=120, stdin=subprocess.DEVNULL)
         return Result(proc.returncode, proc.stdout, proc.stderr)
     return run
-
-
-def openssl(*args, input=None) -> subprocess.CompletedProcess:
-    return subprocess.run(["openssl", *map(str, args)], capture_output=True, input=input, timeout=120)
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from conftest import CODE, OTHER_CODE, openssl
+from bidtool_support import CODE, OTHER_CODE, openssl
 
 
 @pytest.fixture

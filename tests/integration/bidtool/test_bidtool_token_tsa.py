@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conftest import CODE, openssl
+from bidtool_support import CODE, openssl
 from pki import token as tokens
 from pki.certs import load_certificate
 from pki.devca import DevCA

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding
 from pkcs11 import Attribute, ObjectClass
 from pkcs11 import exceptions as p11err
 
-from conftest import assert_one_line_error, invoke
+from cli_support import assert_one_line_error, invoke
 from pki import token as tokens
 from pki.certs import to_cryptography
 from pki.devca import DevCaError

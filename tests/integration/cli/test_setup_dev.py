@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 from sqlalchemy import func, select
 
-from conftest import invoke
+from cli_support import invoke
 from bidding.demo import DEMO_PARTIES, demo_secrets, load_demo
 from bidding.models import AuditEntry, Party, PartyKind
 from pki import token as tokens

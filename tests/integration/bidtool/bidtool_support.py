@@ -1,0 +1,18 @@
+"""Constants and helpers shared by the bidtool tests (a module of its own: every test folder's
+conftest is called ``conftest``)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from pki.identity import credit_code_check_char
+
+BIDTOOL = Path(sys.executable).with_name("bidtool")
+PASSWORD = "bid-pass-1"
+CODE = "91440101MA5ABCDE1" + credit_code_check_char("91440101MA5ABCDE1")
+OTHER_CODE = "91110108551385082Q"
+
+
+def openssl(*args, input=None) -> subprocess.CompletedProcess:
+    return subprocess.run(["openssl", *map(str, args)], capture_output=True, input=input, timeout=120)
