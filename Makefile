@@ -16,7 +16,7 @@ PORT  ?= 5000
 
 # Debian packages (README.md says why each one is here). python3-venv is added when python3 has
 # no ensurepip (Debian's own python3 without it cannot make a virtualenv).
-APT_PACKAGES := openssl softhsm2 postgresql poppler-utils chromium libnss3-tools \
+APT_PACKAGES := openssl time softhsm2 postgresql poppler-utils chromium libnss3-tools \
                 fonts-wqy-zenhei opensc gnutls-bin
 # Programs the tests call; `make test` stops with a message naming the first one missing.
 REQUIRED_TOOLS := openssl softhsm2-util pdfsig pdftoppm pdffonts certutil pkcs11-tool runuser \

@@ -1,0 +1,18 @@
+"""Digital signatures: CMS SignedData (RFC 5652; RSA PKCS#1 v1.5 / RSASSA-PSS, ECDSA, SHA-256) and
+GM/T 0010 signedData (SM2 with SM3, standard flavour with Z, and GmSSL's flavour on request).
+
+    der = sign(b"...", key=FileKey(k), certificate=cert, chain=[ca], signing_time=when)
+    result = verify(der, trust_roots=[root])
+    result.ok, result.flavour, result.signer_subject, result.reasons
+
+Timestamps (RFC 3161) are added and checked with :mod:`pki.tsa` (:func:`pki.tsa.add_timestamp`);
+:func:`verify` checks an attached token by itself.
+"""
+from pki.signature.cms import sign, sign_to_file
+from pki.signature.errors import SignatureError, SignatureFormatError, SigningError, TimestampError
+from pki.signature.verify import SignatureVerification, load_signed_data, verify
+
+FLAVOURS = ("cms", "gm-standard", "gm-gmssl")
+
+__all__ = ["sign", "sign_to_file", "verify", "SignatureVerification", "load_signed_data", "FLAVOURS",
+           "SignatureError", "SignatureFormatError", "SigningError", "TimestampError"]
