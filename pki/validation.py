@@ -105,6 +105,10 @@ class GmSignatureValidator(DefaultSignatureValidator):
                            signature_algorithm: algos.SignedDigestAlgorithm,
                            context: SignatureValidationContext = DEFAULT_VALIDATION_CONTEXT) -> None:
         if signature_algorithm["algorithm"].dotted != SM2_SIGN_WITH_SM3:
+            if is_sm2_spki(public_key_info):
+                # an SM2 issuer key with another algorithm named (e.g. a tampered OID): the library
+                # would raise a raw UnsupportedAlgorithm; this is simply a signature that fails
+                raise InvalidSignature("an SM2 issuer key can only make sm2sign-with-sm3 signatures")
             return super().validate_signature(signature, signed_data, public_key_info, signature_algorithm, context)
         if not is_sm2_spki(public_key_info):
             raise InvalidSignature("sm2sign-with-sm3 signature but the issuer key is not SM2")

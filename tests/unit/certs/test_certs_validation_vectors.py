@@ -39,6 +39,20 @@ def test_tampered_sm2_certificate_is_a_bad_signature_not_a_crash(vec):
     assert "篡改" in result.reasons[0].message and "tampered" in result.reasons[0].message
 
 
+def test_sm2_certificate_claiming_another_algorithm_is_a_bad_signature(vec, caplog):
+    """An SM2 issuer key with the signature OID changed to ecdsa-with-SHA256: refused as a bad
+    signature, with no library error (UnsupportedAlgorithm: curve not supported) logged on the way."""
+    from asn1crypto import x509
+    root, leaf = vec
+    forged = x509.Certificate.load(leaf.dump())
+    forged = x509.Certificate({"tbs_certificate": forged["tbs_certificate"],
+                               "signature_algorithm": {"algorithm": "sha256_ecdsa"},
+                               "signature_value": forged["signature_value"]})
+    result = validate_certificate(forged.dump(), at=AT, trust_roots=[root])
+    assert result.codes == ("bad_signature",)
+    assert "UnsupportedAlgorithm" not in caplog.text
+
+
 @pytest.mark.parametrize("moment, code, text", [
     (datetime(2029, 1, 1, tzinfo=timezone.utc), "expired", "2028-11-22"),
     (datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc), "not_yet_valid", "2026-11-23 08:17"),
