@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from pki import envelope, signature
-from pki.certs import AnyCertificate, to_asn1
+from pki.certs import AnyCertificate
+from pki.files import atomic_output
 from pki.keyops import KeyOps
 
 from bidding.package import (FILES_DIR, Manifest, PackageError, UnpackedArchive, archive_size,
@@ -78,16 +79,8 @@ def seal_bid(files: Sequence[Path], out_path: Path, *, tender_id: str, bidder_co
 
 
 def _encrypt(source, out_path: Path, *, size: int, **options) -> envelope.EnvelopeInfo:
-    tmp = out_path.with_name(f".{out_path.name}.part")
-    try:
-        with open(tmp, "wb") as dst:
-            info = envelope.encrypt_stream(source, dst, size=size, **options)
-            dst.flush()
-            os.fsync(dst.fileno())
-        os.replace(tmp, out_path)
-        return info
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_output(out_path) as dst:
+        return envelope.encrypt_stream(source, dst, size=size, **options)
 
 
 @dataclass(frozen=True)

@@ -186,10 +186,8 @@ def cmd_sign(args) -> str:
                    signing_time=_now(), gmssl_compat=args.gmssl_compat)
     if args.tsa:
         der = signature.sign(Path(args.input), **options)
-        der = _tsa_stamper(args.tsa)(der)
-        tmp = out.with_name(out.name + ".part")
-        tmp.write_bytes(der)
-        os.replace(tmp, out)
+        from pki.files import write_atomic
+        write_atomic(out, _tsa_stamper(args.tsa)(der))
     else:
         signature.sign_to_file(Path(args.input), out, **options)
     return f"{args.output}: {'detached' if args.detached else 'attached'} signature by {_subject(cert)}"

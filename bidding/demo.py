@@ -24,7 +24,6 @@ import os
 import re
 import secrets
 import shutil
-import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -34,6 +33,7 @@ from sqlalchemy import select
 
 from bidding.db import UnitOfWork
 from bidding.models import Party, PartyKind
+from pki.files import write_atomic
 from pki.certs import dump_pem, load_certificate
 from pki.devca import DevCA, IssuedCertificate, UnknownCertificate
 from pki.devca_token import delete_softhsm_token, ensure_softhsm_token, issue_to_token, softhsm_tokens
@@ -403,20 +403,7 @@ def _copy(source: Path, target: Path, *, mode: int = 0o644) -> None:
 
 
 def _write(path: Path, data: bytes, *, mode: int = 0o644) -> None:
-    """Write to a temporary name, fsync, rename (a crash leaves the old file or the new one)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_atomic(path, data, mode=mode)
 
 
 __all__ = ["DEMO_PARTIES", "PartySpec", "CertSpec", "DemoParty", "DemoCertificate", "DemoSummary", "init_demo",

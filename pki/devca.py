@@ -39,7 +39,6 @@ import fcntl
 import hashlib
 import json
 import os
-import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -53,6 +52,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
+from pki.files import write_atomic
 from pki.certs import dump_pem, load_certificate, to_cryptography
 from pki.identity import PartyIdentity, encode_identity
 from pki.keys import PrivateKey, dump_private_key, load_private_key, public_key_matches
@@ -857,20 +857,7 @@ def _build_crl(issuer: x509.Certificate, key: PrivateKey, revoked: Sequence[Issu
 
 
 def _write_atomic(path: Path, data: bytes, *, mode: int = 0o644) -> None:
-    """Write to a temporary name in the same directory, fsync, then rename over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_atomic(path, data, mode=mode)
 
 
 __all__ = ["DevCA", "CaChain", "IssuedCertificate", "DevCaError", "NotInitialised", "UnknownCertificate",

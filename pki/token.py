@@ -27,7 +27,6 @@ import hmac
 import json
 import os
 import subprocess
-import tempfile
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -41,6 +40,7 @@ from pkcs11 import KDF, MGF, Attribute, CertificateType, KeyType, Mechanism, Obj
 from pkcs11 import exceptions as p11err
 from pkcs11.util.ec import encode_named_curve_parameters
 
+from pki.files import write_atomic
 from pki.keyops import KeyOperationError
 from pki.pkcs11_uri import Pkcs11Uri, parse as parse_uri
 from pki.sm2 import is_sm2_spki
@@ -361,22 +361,7 @@ class PinCounter:
 
     def _write(self, failures: int) -> PinStatus:
         text = json.dumps({"label": self.label, "failures": failures}, ensure_ascii=False)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
-        dir_fd = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        write_atomic(self.path, text.encode("utf-8"), mode=0o600)
         return PinStatus(failures=failures, remaining=max(self.max_attempts - failures, 0),
                          locked=failures >= self.max_attempts)
 

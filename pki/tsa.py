@@ -33,6 +33,7 @@ from typing import Protocol, Union
 from asn1crypto import cms, core, tsp, x509
 
 from pki.certs import AnyCertificate, to_asn1
+from pki.files import write_atomic
 from pki.keyops import KeyOperationError, KeyOps
 from pki.signature._digest import DIGESTS, digest as _digest
 from pki.signature.cms import build_signed_data
@@ -94,12 +95,7 @@ class FileSerialCounter:
             try:
                 current = int(self.path.read_text().strip()) if self.path.exists() else self._start
                 value = current + 1
-                tmp = self.path.with_name(self.path.name + ".tmp")
-                with open(tmp, "w") as fh:
-                    fh.write(f"{value}\n")
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.replace(tmp, self.path)
+                write_atomic(self.path, f"{value}\n".encode())
                 return value
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)

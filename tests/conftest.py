@@ -221,3 +221,11 @@ def make_app(tmp_path):
     yield make
     for application in built:
         dispose_app(application)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests run last: pytest-playwright's session-scoped Playwright (sync API) leaves an
+    asyncio loop marked running in the main thread until the session ends, which breaks every later
+    ``asyncio.run()`` (pyhanko-certvalidator, pyHanko's sync wrappers)."""
+    browser_dir = Path(__file__).parent / "browser"
+    items.sort(key=lambda item: Path(str(item.fspath)).is_relative_to(browser_dir))

@@ -23,8 +23,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from contextlib import contextmanager
-from typing import BinaryIO, Callable, Iterator, Sequence, Union
+from typing import BinaryIO, Callable, Sequence, Union
 
 from asn1crypto import cms as asn1_cms
 
@@ -36,6 +35,7 @@ from pki.envelope.recipients import Certificate, RecipientSummary
 from pki.envelope.recipients import find_recipient_info as _find_in
 from pki.envelope.recipients import unwrap_content_key as _unwrap
 from pki.envelope.writer import remaining_size, write_envelope
+from pki.files import atomic_output
 from pki.keyops import KeyOps
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -171,22 +171,10 @@ def _decrypt_via_spool(parsed: Parsed, content_key: bytes, dst: BinaryIO, progre
         return info
 
 
-@contextmanager
-def _atomic_output(dst_path: PathLike) -> Iterator[BinaryIO]:
-    """A temporary file beside ``dst_path``, renamed onto it on success and deleted on failure."""
-    dst_path = os.fspath(dst_path)
-    directory = os.path.dirname(os.path.abspath(dst_path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(dst_path) + ".", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            yield out
-        os.replace(tmp, dst_path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+def _atomic_output(dst_path: PathLike):
+    """A temporary file beside ``dst_path``, renamed onto it on success and deleted on failure.
+    Not fsynced: the platform's file store makes stored envelopes durable itself."""
+    return atomic_output(dst_path, durable=False)
 
 
 __all__ = [

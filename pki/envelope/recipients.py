@@ -296,6 +296,7 @@ def _unwrap_kari(kari: cms.KeyAgreeRecipientInfo, key: KeyOps, cert: x509.Certif
     if originator.name != "originator_key":
         raise UnsupportedEnvelope("key agreement with a static originator key")
     pub = _crypto_public_key(cert)
+    _check_originator_algorithm(originator.chosen["algorithm"], cert)
     bit_string = originator.chosen["public_key"]
     if bit_string.contents[:1] != b"\x00":
         raise MalformedEnvelope("the originator's key has unused bits")
@@ -311,6 +312,17 @@ def _unwrap_kari(kari: cms.KeyAgreeRecipientInfo, key: KeyOps, cert: x509.Certif
         return aes_key_unwrap(kek, rek["encrypted_key"].native)
     except (InvalidUnwrap, ValueError):
         raise KeyUnwrapError("AES key unwrap failed") from None
+
+
+def _check_originator_algorithm(alg, cert: x509.Certificate) -> None:
+    """RFC 5753: id-ecPublicKey with the parameters absent, NULL, or the recipient's own curve."""
+    if alg["algorithm"].dotted != "1.2.840.10045.2.1":
+        raise MalformedEnvelope(f"the originator's key is not an EC key ({alg['algorithm'].dotted})")
+    params = alg["parameters"]
+    if params.native is None or isinstance(params, core.Null):
+        return
+    if params.dump() != cert.public_key["algorithm"]["parameters"].dump():
+        raise KeyUnwrapError("the originator's key is on another curve than the recipient's")
 
 
 # -- describing ---------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from typing import BinaryIO, Protocol
 from asn1crypto import algos, cms, core, pem, tsp, x509
 
 from pki.certs import AnyCertificate, to_asn1
+from pki.files import atomic_output
 from pki.keyops import KeyOperationError, KeyOps
 from pki.oids import SM2_DEFAULT_ID
 from pki.signature import _der, gm
@@ -110,16 +111,8 @@ def sign_to_file(content: Content, out_path: str | os.PathLike, **options) -> Pa
     detached = options.get("detached", False)
     parts = _prepare(content, **options)
     out_path = Path(out_path)
-    tmp = out_path.with_name(out_path.name + ".part")
-    try:
-        with open(tmp, "wb") as fh:
-            parts.write(fh, None if detached else content)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, out_path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with atomic_output(out_path) as fh:
+        parts.write(fh, None if detached else content)
     return out_path
 
 

@@ -91,3 +91,15 @@ def test_garbage_is_refused_cleanly(out_dir, rsa_party):
     for data in (b"", b"\x30", b"\x30\x80", b"-----BEGIN CMS-----\n!!!!\n-----END CMS-----\n",
                  b"not an envelope at all", os.urandom(2000), b"\x30\x84\xff\xff\xff\xff" + os.urandom(50)):
         assert issubclass(_expect_refusal(out_dir, data, rsa_party, repr(data[:20])), envelope.EnvelopeError)
+
+
+def test_originator_key_algorithm_is_checked(out_dir, ec_party):
+    """RFC 5753: the ephemeral key must be id-ecPublicKey; another OID is refused before the key
+    agreement, with a specific error."""
+    src = out_dir / "plain.bin"
+    src.write_bytes(PLAIN)
+    envelope.encrypt_file(src, out_dir / "good.der", recipients=[ec_party.cert])
+    hexed = (out_dir / "good.der").read_bytes().hex()
+    assert hexed.count("06072a8648ce3d0201") == 1
+    data = bytes.fromhex(hexed.replace("06072a8648ce3d0201", "06072b8648ce3d0201"))   # 1.3.840…
+    assert _expect_refusal(out_dir, data, ec_party, "originator OID") is envelope.MalformedEnvelope
