@@ -20,13 +20,13 @@ from pki.tsa import TimeStampAuthority
 PIN = "token-pin-2468"
 
 
-@pytest.fixture
-def token_key(pki_dir, tmp_path, monkeypatch):
-    """An RSA key generated on a fresh SoftHSM token, certified by the dev CA, certificate stored
+@pytest.fixture(params=["rsa2048", "ec-p256"])
+def token_key(request, pki_dir, tmp_path):
+    """An RSA or EC P-256 key generated on a fresh SoftHSM token, certified by the dev CA, certificate stored
     beside it on the token. Yields (uri with pin-source, certificate path, env for the subprocess)."""
     hsm = tokens.init_softhsm_token(tmp_path / "hsm", "supplier-key", "so-1234", PIN)
     session = tokens.open_token(hsm.label, pin=PIN)
-    key = session.generate_keypair("rsa2048", label="bid-enc", key_id=b"\x01\x02")
+    key = session.generate_keypair(request.param, label="bid-enc", key_id=b"\x01\x02")
     ca = DevCA(pki_dir / "state", pki_dir / "anchors")
     ident = PartyIdentity(kind="institution", name="supplier 有限公司", credit_code=CODE)
     rec = ca.issue("cfca", ident, public_key=key.public_key_info(), purpose="encryption")
@@ -35,28 +35,30 @@ def token_key(pki_dir, tmp_path, monkeypatch):
     pin_file = tmp_path / "pin.txt"
     pin_file.write_text(PIN)
     uri = key.uri().replace(pin_source=str(pin_file)).format()
-    yield uri, cert, {"SOFTHSM2_CONF": str(hsm.conf_path)}
+    yield uri, cert, {"SOFTHSM2_CONF": str(hsm.conf_path)}, key.algorithm
     tokens.close_sessions()
 
 
 def test_token_key_decrypts_and_signs_through_pkcs11_uri(bidtool, token_key, supplier, tmp_path):
-    uri, cert, env = token_key
+    """RSA: the token unwraps the content key (OAEP-SHA256); EC: the token does the ECDH of RFC
+    5753. Either way the private key never leaves the token."""
+    uri, cert, env, alg = token_key
     plain = tmp_path / "plain"
     plain.write_bytes(b"bid on a token " * 1000)
     assert bidtool("encrypt", "--to", cert, plain, "env").code == 0
     r = bidtool("decrypt", "--pkcs11", uri, "--cert", cert, "env", "out", extra_env=env)
     assert r.code == 0, r.err
     assert (tmp_path / "out").read_bytes() == plain.read_bytes()
-    r = bidtool("sign", "--pkcs11", uri, "--cert", cert, "--chain", supplier.inters["rsa"], plain, "sig", extra_env=env)
+    r = bidtool("sign", "--pkcs11", uri, "--cert", cert, "--chain", supplier.inters[alg], plain, "sig", extra_env=env)
     assert r.code == 0, r.err
-    proc = openssl("cms", "-verify", "-inform", "DER", "-in", tmp_path / "sig", "-CAfile", supplier.roots["rsa"],
+    proc = openssl("cms", "-verify", "-inform", "DER", "-in", tmp_path / "sig", "-CAfile", supplier.roots[alg],
                    "-purpose", "any", "-out", tmp_path / "verified")
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "verified").read_bytes() == plain.read_bytes()
 
 
 def test_wrong_pin_is_reported_with_attempts_left(bidtool, token_key, tmp_path):
-    uri, cert, env = token_key
+    uri, cert, env, _ = token_key
     bad = tmp_path / "bad-pin"
     bad.write_text("000000")
     (tmp_path / "p").write_bytes(b"x")
