@@ -223,6 +223,18 @@ def make_app(tmp_path):
         dispose_app(application)
 
 
+@pytest.fixture
+def isolated_tokens(monkeypatch):
+    """PKCS#11 state of one test: SOFTHSM2_CONF and the token settings are restored and every
+    cached session is closed afterwards (pki.token keeps one session per process and token)."""
+    from pki import token as tokens
+    monkeypatch.setenv("SOFTHSM2_CONF", "/nonexistent/softhsm2.conf")
+    saved = tokens.settings()
+    yield
+    tokens.close_sessions()
+    tokens.configure(**saved.__dict__)
+
+
 def pytest_collection_modifyitems(config, items):
     """Browser tests run last: pytest-playwright's session-scoped Playwright (sync API) leaves an
     asyncio loop marked running in the main thread until the session ends, which breaks every later

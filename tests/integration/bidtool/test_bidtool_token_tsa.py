@@ -21,7 +21,7 @@ PIN = "token-pin-2468"
 
 
 @pytest.fixture(params=["rsa2048", "ec-p256"])
-def token_key(request, pki_dir, tmp_path):
+def token_key(request, pki_dir, tmp_path, isolated_tokens):
     """An RSA or EC P-256 key generated on a fresh SoftHSM token, certified by the dev CA, certificate stored
     beside it on the token. Yields (uri with pin-source, certificate path, env for the subprocess)."""
     hsm = tokens.init_softhsm_token(tmp_path / "hsm", "supplier-key", "so-1234", PIN)
@@ -36,7 +36,6 @@ def token_key(request, pki_dir, tmp_path):
     pin_file.write_text(PIN)
     uri = key.uri().replace(pin_source=str(pin_file)).format()
     yield uri, cert, {"SOFTHSM2_CONF": str(hsm.conf_path)}, key.algorithm
-    tokens.close_sessions()
 
 
 def test_token_key_decrypts_and_signs_through_pkcs11_uri(bidtool, token_key, supplier, tmp_path):

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from pki import token as tokens
 
 from cli_support import T0, build_app, dispose  # noqa: F401  (re-exported for fixtures)
 
@@ -60,13 +59,8 @@ def devca(cli_app):
 
 
 @pytest.fixture(autouse=True)
-def _isolated_tokens(monkeypatch):
+def _isolated_tokens(isolated_tokens):
     """SOFTHSM2_CONF and token settings are restored, sessions closed, after every test."""
-    monkeypatch.setenv("SOFTHSM2_CONF", "/nonexistent/softhsm2.conf")
-    saved = tokens.settings()
-    yield
-    tokens.close_sessions()
-    tokens.configure(**saved.__dict__)
 
 
 @pytest.fixture

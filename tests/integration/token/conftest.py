@@ -15,13 +15,8 @@ USER_PIN = "user-pin-1234"
 
 
 @pytest.fixture(autouse=True)
-def _isolated_token_state(monkeypatch):
+def _isolated_token_state(isolated_tokens):
     """Restore SOFTHSM2_CONF and the token settings, and close sessions, after every test."""
-    monkeypatch.setenv("SOFTHSM2_CONF", "/nonexistent/softhsm2.conf")
-    saved = tokens.settings()
-    yield
-    tokens.close_sessions()
-    tokens.configure(**saved.__dict__)
 
 
 @pytest.fixture
