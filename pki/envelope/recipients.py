@@ -12,12 +12,13 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from asn1crypto import cms, core, keys, pem, x509
+from asn1crypto import cms, core, keys, x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.kdf.x963kdf import X963KDF
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 
+from pki.certs import CertificateError, to_asn1
 from pki.envelope.errors import (KeyMismatch, KeyUnwrapError, MalformedEnvelope, NotAddressedToCertificate,
                                  RecipientError, UnsupportedEnvelope)
 from pki.keyops import KeyOperationError, KeyOps
@@ -68,21 +69,10 @@ class RecipientSummary:
 # -- certificates -------------------------------------------------------------------------------
 def as_certificate(cert: Certificate) -> x509.Certificate:
     """An asn1crypto certificate from asn1crypto, ``cryptography`` or PEM/DER bytes."""
-    if isinstance(cert, x509.Certificate):
-        return cert
-    if hasattr(cert, "public_bytes"):
-        return x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
-    if isinstance(cert, (bytes, bytearray)):
-        data = bytes(cert)
-        if pem.detect(data):
-            data = pem.unarmor(data)[2]
-        try:
-            parsed = x509.Certificate.load(data)
-            parsed.native
-            return parsed
-        except ValueError as exc:
-            raise RecipientError(f"unreadable certificate: {exc}") from None
-    raise RecipientError(f"not a certificate: {type(cert).__name__}")
+    try:
+        return to_asn1(cert)
+    except (CertificateError, TypeError) as exc:
+        raise RecipientError(f"unreadable certificate: {exc}") from None
 
 
 def family(cert: x509.Certificate) -> str:
