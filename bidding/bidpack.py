@@ -20,7 +20,7 @@ from pki.certs import AnyCertificate
 from pki.files import atomic_output
 from pki.keyops import KeyOps
 
-from bidding.package import (FILES_DIR, Manifest, PackageError, UnpackedArchive, archive_size,
+from bidding.package import (FILES_DIR, Manifest, PackageError, PackageIntegrityError, UnpackedArchive, archive_size,
                              build_manifest, extract_archive, write_archive)
 
 Progress = Callable[[int], None]
@@ -66,11 +66,14 @@ def seal_bid(files: Sequence[Path], out_path: Path, *, tender_id: str, bidder_co
         with open(read_fd, "rb", buffering=0) as source:
             info = _encrypt(source, out_path, size=size, recipients=recipients, cipher=cipher,
                             gmssl_compat=gmssl_compat, progress=progress)
-    except envelope.EnvelopeError as exc:
+    except envelope.SourceChanged as exc:
         writer.join()
         if failure:
             raise PackageError(f"打包失败 (packing failed: {failure[0]})") from failure[0]
         raise PackageError(f"投标文件在打包时被修改 (a file changed while it was being packed: {exc})") from exc
+    except BaseException:
+        writer.join()       # the read end is closed: the writer stops on a broken pipe
+        raise
     writer.join()
     if failure:
         out_path.unlink(missing_ok=True)
@@ -120,10 +123,10 @@ def _check_and_publish(unpacked: UnpackedArchive, out_dir: Path, *, trust_roots,
     result = signature.verify(unpacked.signature, content=unpacked.manifest_bytes, trust_roots=trust_roots,
                               intermediates=intermediates, at=at)
     if not result.ok:
-        raise PackageError(f"投标文件清单签名无效 (the manifest's signature is not valid: {result.message()})")
+        raise PackageIntegrityError(f"投标文件清单签名无效 (the manifest's signature is not valid: {result.message()})")
     signer_code = identify(result.signer_certificate)
     if signer_code != manifest.bidder_code:
-        raise PackageError(f"签名者不是投标人 (the signer {signer_code or '(no identity)'} is not the bidder "
+        raise PackageIntegrityError(f"签名者不是投标人 (the signer {signer_code or '(no identity)'} is not the bidder "
                            f"{manifest.bidder_code} named in the manifest)")
     if expect_bidder and manifest.bidder_code != expect_bidder:
         raise PackageError(f"投标人不符 (bidder {manifest.bidder_code}, expected {expect_bidder})")

@@ -416,13 +416,11 @@ def _classify(exc: Exception) -> int:
     from pki.envelope import EnvelopeError
     from pki.keyops import KeyOperationError
     from pki.signature import SignatureError
-    from bidding.package import PackageError
+    from bidding.package import PackageIntegrityError
     if isinstance(exc, OSError):
         return EXIT_IO
-    if isinstance(exc, (EnvelopeError, SignatureError, KeyOperationError)):
+    if isinstance(exc, (EnvelopeError, SignatureError, KeyOperationError, PackageIntegrityError)):
         return EXIT_CRYPTO
-    if isinstance(exc, PackageError):
-        return EXIT_CRYPTO if "signature" in str(exc) or "digest" in str(exc) else EXIT_INPUT
     return EXIT_INPUT
 
 

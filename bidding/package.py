@@ -41,6 +41,11 @@ class PackageError(ValueError):
     """A bid package is malformed, incomplete, or does not match its manifest."""
 
 
+class PackageIntegrityError(PackageError):
+    """The package was altered or is not the bidder's: a file digest, the manifest's signature or
+    the signer's identity does not check out."""
+
+
 @dataclass(frozen=True)
 class FileEntry:
     name: str
@@ -237,7 +242,7 @@ def extract_archive(archive: BinaryIO, directory: Path) -> UnpackedArchive:
     for entry in manifest.files:
         size, sha, sm3 = digest_file(written[entry.name])
         if (size, sha, sm3) != (entry.size, entry.sha256, entry.sm3):
-            raise PackageError(f"文件摘要不符 (digest mismatch for {entry.name})")
+            raise PackageIntegrityError(f"文件摘要不符 (digest mismatch for {entry.name})")
     return UnpackedArchive(manifest, manifest_bytes, signature, directory,
                            [written[f.name] for f in manifest.files])
 

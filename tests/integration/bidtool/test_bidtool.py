@@ -205,3 +205,15 @@ def test_password_never_on_command_line(bidtool, supplier, tmp_path):
     r = bidtool("decrypt", "--key", supplier.keys["rsa", "encryption"], "--pass-env", "BID_PASS",
                 "--cert", supplier.certs["rsa", "encryption"], "p", "out", extra_env={"BID_PASS": "wrong"})
     assert r.code == 2 and "password" in r.err
+
+
+def test_refused_recipient_is_reported_as_such_not_as_a_changed_file(bidtool, supplier, bid_files, tmp_path):
+    """An envelope error while sealing (here: SM2 mixed with RSA recipients) keeps its own reason;
+    only a file that really changed under the packer is reported as one."""
+    r = bidtool("pack", *_key_args(supplier, "rsa", "signing"), "--enc-cert", supplier.certs["rsa", "encryption"],
+                "--to", supplier.certs["sm2", "encryption"], "--tender", "T-1", "--price", "1", "-o", "bid.env",
+                *bid_files)
+    assert r.code != 0 and "Traceback" not in r.err
+    assert "changed while it was being packed" not in r.err
+    assert "SM2" in r.err or "sm2" in r.err, r.err
+    assert not (tmp_path / "bid.env").exists()
