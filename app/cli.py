@@ -163,8 +163,8 @@ def _parse_serial(text: str) -> int:
 def _open_token(label: str, pin_env: str | None) -> Any:
     """The logged-in session of token ``label``. SoftHSM reads ``SOFTHSM2_CONF`` if set, else the
     demo token directory (``SOFTHSM_DIR``)."""
-    from pki import token as tokens
-    from pki.devca_token import use_softhsm_dir
+    from pki import pkcs11 as tokens
+    from devsetup.softhsm import use_softhsm_dir
     if not pin_env:
         raise click.ClickException("使用令牌需要 --pin-env 指定存放 PIN 的环境变量 (--token needs --pin-env VAR "
                                    "naming the environment variable holding the PIN)")
@@ -310,11 +310,11 @@ def devca_issue(profile: str, algorithm: str, kind: str, name: str, code: str, o
         identity = _identity(kind, name, code, org)
         seal_kind = None if seal == "none" else seal
         if token:
-            from pki.devca_token import token_key_kind
+            from pki.devca.tokens import token_key_kind
             token_key_kind(algorithm)           # before the PIN is tried
         source = _key_source(token, pin_env, pass_env)
         if "session" in source:
-            from pki.devca_token import issue_to_token
+            from pki.devca.tokens import issue_to_token
             made = issue_to_token(ca, source["session"], profile, identity, algorithm=algorithm, purpose=purpose,
                                   years=years, seal_kind=seal_kind)
             _report(ca, made.record, key_uri=made.key_uri, out=out)
@@ -380,7 +380,7 @@ def devca_revoke(serial: str, reason: str) -> None:
 
 def _reissue(action: str, serial: str, pass_env: str | None, token: str | None, pin_env: str | None,
              out: Path | None, **kwargs: Any) -> None:
-    from pki import devca_token
+    from pki.devca import tokens as devca_token
     with _refusals():
         ca = _devca()
         number = _parse_serial(serial)
@@ -468,9 +468,9 @@ def devca_crl(publish: bool) -> None:
 
 def run_demo_init(ca: Any = None) -> Any:
     """The demo parties, tokens and certificates (making the CA first if ``ca`` is not given);
-    returns the :class:`bidding.demo.DemoSummary`."""
+    returns the :class:`devsetup.demo.DemoSummary`."""
     from app import context
-    from bidding.demo import init_demo
+    from devsetup.demo import init_demo
     if ca is None:
         ca, _, _ = ensure_devca()
     return init_demo(context.uow(), ca, demo_dir(), softhsm_dir())
@@ -490,7 +490,7 @@ def demo_init() -> None:
 @demo_cli.command("show")
 def demo_show() -> None:
     """Print the demo parties, their certificates, tokens and key URIs."""
-    from bidding.demo import load_demo
+    from devsetup.demo import load_demo
     parties = load_demo(demo_dir())
     if not parties:
         raise click.ClickException("尚无演示数据，请运行 flask demo init (no demo data: run flask demo init)")

@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from bidding.audit import Actor
 from bidding.clock import Clock
-from bidding.db import UnitOfWork
+from bidding.uow import UnitOfWork
 
 
 def clock() -> Clock:

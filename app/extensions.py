@@ -6,7 +6,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
-from bidding.models import Base
+from bidding.schema import Base
 
 db = SQLAlchemy(model_class=Base)
 """``db.session`` is the request's SQLAlchemy session; ``db.metadata is Base.metadata``."""

@@ -5,7 +5,7 @@ from flask import current_app
 
 from alembic import context
 
-from bidding.models.base import UTCDateTime
+from bidding.base import UTCDateTime
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.

@@ -1,7 +1,7 @@
 """One interface for private-key operations, whether the key is a file or sits on a token.
 
 Envelope decryption and signing call only these methods, so a key on a PKCS#11 token
-(:class:`pki.token.TokenKey`) and a key read from a file (:class:`FileKey`) are interchangeable and
+(:class:`pki.pkcs11.TokenKey`) and a key read from a file (:class:`FileKey`) are interchangeable and
 the private key of a token never has to leave it.
 """
 from __future__ import annotations

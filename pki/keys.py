@@ -2,7 +2,7 @@
 PBKDF2-hmacWithSM3 + SM4-CBC), traditional PEM and PKCS#12.
 
 RSA and EC keys come back as ``cryptography`` key objects, SM2 keys as :class:`pki.sm2.Sm2PrivateKey`
-(``cryptography`` cannot load SM2). Keys on a token never pass through here: see :mod:`pki.token`.
+(``cryptography`` cannot load SM2). Keys on a token never pass through here: see :mod:`pki.pkcs11`.
 """
 from __future__ import annotations
 

@@ -226,8 +226,8 @@ def make_app(tmp_path):
 @pytest.fixture
 def isolated_tokens(monkeypatch):
     """PKCS#11 state of one test: SOFTHSM2_CONF and the token settings are restored and every
-    cached session is closed afterwards (pki.token keeps one session per process and token)."""
-    from pki import token as tokens
+    cached session is closed afterwards (pki.pkcs11 keeps one session per process and token)."""
+    from pki import pkcs11 as tokens
     monkeypatch.setenv("SOFTHSM2_CONF", "/nonexistent/softhsm2.conf")
     saved = tokens.settings()
     yield

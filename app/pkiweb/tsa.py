@@ -1,6 +1,6 @@
 """Building the platform's time-stamping authority (one per process, on first use).
 
-``pki.tsa.TimeStampAuthority.respond(request_der) -> response_der`` does the RFC 3161 work; here we
+``pki.timestamps.TimeStampAuthority.respond(request_der) -> response_der`` does the RFC 3161 work; here we
 only decide *which* authority answers: ``TSA_FACTORY`` in the settings (a callable taking the Flask
 app) if given, else :func:`build_default_tsa` (key and certificate files).
 """
@@ -67,7 +67,7 @@ def build_default_tsa(app: Flask) -> Any:
     from pki.certs import load_certificate, load_certificates
     from pki.keyops import FileKey
     from pki.keys import load_private_key
-    from pki.tsa import FileSerialCounter, TimeStampAuthority
+    from pki.timestamps import FileSerialCounter, TimeStampAuthority
     chain_file = directory / "chain.pem"
     chain = load_certificates(chain_file.read_bytes()) if chain_file.is_file() else []
     return TimeStampAuthority(

@@ -5,7 +5,7 @@ GM/T 0010 signedData (SM2 with SM3, standard flavour with Z, and GmSSL's flavour
     result = verify(der, trust_roots=[root])
     result.ok, result.flavour, result.signer_subject, result.reasons
 
-Timestamps (RFC 3161) are added and checked with :mod:`pki.tsa` (:func:`pki.tsa.add_timestamp`);
+Timestamps (RFC 3161) are added and checked with :mod:`pki.timestamps` (:func:`pki.timestamps.add_timestamp`);
 :func:`verify` checks an attached token by itself.
 """
 from pki.signature.cms import sign, sign_to_file

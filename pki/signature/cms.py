@@ -147,7 +147,7 @@ def build_signed_data(content: Content, *, key: KeyOps, certificate: AnyCertific
                       pss: bool = False, signing_time: datetime | None = None, signed_attributes: bool = True,
                       flavour: str = "cms", extra_signed_attrs: Iterable[cms.CMSAttribute] = (),
                       include_signing_time: bool = True, include_certificates: bool = True) -> SignedDataParts:
-    """The SignedData around ``content`` (lower level than :func:`sign`; :mod:`pki.tsa` uses it for
+    """The SignedData around ``content`` (lower level than :func:`sign`; :mod:`pki.timestamps` uses it for
     timestamp tokens with content type ``tst_info``)."""
     cert = to_asn1(certificate)
     _check_key_matches(key, cert)

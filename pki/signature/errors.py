@@ -1,4 +1,4 @@
-"""Exceptions of :mod:`pki.signature` and :mod:`pki.tsa`.
+"""Exceptions of :mod:`pki.signature` and :mod:`pki.timestamps`.
 
 A signature that parses but does not verify is *not* an exception: :func:`pki.signature.verify`
 returns a :class:`~pki.signature.verify.SignatureVerification` with ``ok=False`` and its reasons.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 
 class SignatureError(Exception):
-    """Base class of every error raised by :mod:`pki.signature` and :mod:`pki.tsa`."""
+    """Base class of every error raised by :mod:`pki.signature` and :mod:`pki.timestamps`."""
 
 
 class SignatureFormatError(SignatureError, ValueError):

@@ -33,7 +33,7 @@ from pki.sm2 import Sm2Error, Sm2PublicKey, is_sm2_spki
 from pki.validation import Rejection, ValidationResult, validate_certificate
 
 if TYPE_CHECKING:
-    from pki.tsa import TimestampInfo
+    from pki.timestamps import TimestampInfo
 
 PEM_LABELS = ("CMS", "PKCS7", "PKCS #7 SIGNED DATA", "SIGNED DATA")
 SIGNED_TYPES = ("signed_data", "gm_signed_data")
@@ -433,7 +433,7 @@ def _timestamp(signer_info, *, trust_roots, intermediates, crls):
     token = _attribute(unsigned, "signature_time_stamp_token", native=False)
     if token is None:
         return None
-    from pki.tsa import TimestampInfo, verify_timestamp_token  # pki.tsa builds on this module
+    from pki.timestamps import TimestampInfo, verify_timestamp_token  # pki.timestamps builds on this module
 
     try:
         return verify_timestamp_token(token.dump(), data=signer_info["signature"].native, trust_roots=trust_roots,

@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 from app.extensions import db
 from bidding import audit
 from bidding.audit import Actor, canonical_content, canonical_json, verify_chain
-from bidding.db import UnitOfWork
+from bidding.uow import UnitOfWork
 from bidding.errors import AuditError, AuditLogImmutable
-from bidding.models import GENESIS_DIGEST, AuditChainHead, AuditEntry, Party, PartyKind
+from bidding.audit.models import GENESIS_DIGEST, AuditChainHead, AuditEntry
+from bidding.parties.models import Party, PartyKind
 
 ALICE = Actor("user:7", "198.51.100.23")
 

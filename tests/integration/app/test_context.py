@@ -11,7 +11,8 @@ from app import context
 from app.extensions import db
 from bidding.audit import verify_chain
 from bidding.errors import Conflict
-from bidding.models import AuditEntry, Party, PartyKind
+from bidding.audit.models import AuditEntry
+from bidding.parties.models import Party, PartyKind
 
 
 def _register_routes(app) -> None:

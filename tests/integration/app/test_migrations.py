@@ -7,7 +7,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select
 
 from app.extensions import db
-from bidding.models import GENESIS_DIGEST, AuditChainHead
+from bidding.audit.models import GENESIS_DIGEST, AuditChainHead
 
 TABLES = {"party", "audit_entry", "audit_chain_head", "alembic_version"}
 

@@ -9,13 +9,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from bidtool_support import CODE, openssl
-from pki import token as tokens
+from devsetup.softhsm import init_softhsm_token
+from pki import pkcs11 as tokens
 from pki.certs import load_certificate
 from pki.devca import DevCA
 from pki.identity import PartyIdentity
 from pki.keyops import FileKey
 from pki.keys import load_pkcs12
-from pki.tsa import TimeStampAuthority
+from pki.timestamps import TimeStampAuthority
 
 PIN = "token-pin-2468"
 
@@ -24,7 +25,7 @@ PIN = "token-pin-2468"
 def token_key(request, pki_dir, tmp_path, isolated_tokens):
     """An RSA or EC P-256 key generated on a fresh SoftHSM token, certified by the dev CA, certificate stored
     beside it on the token. Yields (uri with pin-source, certificate path, env for the subprocess)."""
-    hsm = tokens.init_softhsm_token(tmp_path / "hsm", "supplier-key", "so-1234", PIN)
+    hsm = init_softhsm_token(tmp_path / "hsm", "supplier-key", "so-1234", PIN)
     session = tokens.open_token(hsm.label, pin=PIN)
     key = session.generate_keypair(request.param, label="bid-enc", key_id=b"\x01\x02")
     ca = DevCA(pki_dir / "state", pki_dir / "anchors")

@@ -11,10 +11,11 @@ from pkcs11 import Attribute, ObjectClass
 from pkcs11 import exceptions as p11err
 
 from cli_support import assert_one_line_error, invoke
-from pki import token as tokens
+from devsetup.softhsm import SoftHsmToken, init_softhsm_token
+from pki import pkcs11 as tokens
 from pki.certs import to_cryptography
 from pki.devca import DevCaError
-from pki.devca_token import issue_to_token
+from pki.devca.tokens import issue_to_token
 from pki.identity import PartyIdentity
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -25,8 +26,8 @@ ENV = {"TOKPIN": PIN}
 
 
 @pytest.fixture
-def hsm(tmp_path) -> tokens.SoftHsmToken:
-    return tokens.init_softhsm_token(tmp_path / "hsm", "cli-token", "so-13579", PIN)
+def hsm(tmp_path) -> SoftHsmToken:
+    return init_softhsm_token(tmp_path / "hsm", "cli-token", "so-13579", PIN)
 
 
 def _issue_on_token(app, profile: str, alg: str, *extra: str):

@@ -14,11 +14,12 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding
 from sqlalchemy import func, select
 
 from cli_support import invoke
-from bidding.demo import DEMO_PARTIES, demo_secrets, load_demo
-from bidding.models import AuditEntry, Party, PartyKind
-from pki import token as tokens
+from devsetup.demo import DEMO_PARTIES, demo_secrets, load_demo
+from bidding.audit.models import AuditEntry
+from bidding.parties.models import Party, PartyKind
+from pki import pkcs11 as tokens
 from pki.certs import load_certificate, to_cryptography
-from pki.devca_token import softhsm_tokens
+from devsetup.softhsm import softhsm_tokens
 from pki.identity import validate_credit_code
 from pki.keys import load_private_key, public_key_matches
 
@@ -145,7 +146,7 @@ def test_demo_parties_and_certificates(cli_app, instance, devca, clock, openssl,
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_setup_dev_remakes_a_lost_token(cli_app, instance):
     """A token deleted between runs: that party's certificates are made again, the others kept."""
-    from pki.devca_token import delete_softhsm_token
+    from devsetup.softhsm import delete_softhsm_token
     assert invoke(cli_app, "setup-dev").exit_code == 0
     before = {p.key: [c.serial for c in p.certificates] for p in load_demo(instance / "demo")}
     os.environ["SOFTHSM2_CONF"] = str(instance / "softhsm" / "softhsm2.conf")

@@ -20,7 +20,7 @@ from bidding.clock import FrozenClock
 from pki.certs import to_asn1
 from pki.keyops import FileKey
 from pki.sm2 import Sm2PrivateKey
-from pki.tsa import MemorySerialCounter, TimeStampAuthority
+from pki.timestamps import MemorySerialCounter, TimeStampAuthority
 
 #: The moment every test validates at: inside every test certificate's validity and after the
 #: GmSSL vectors' notBefore (2026-11-23 08:17 UTC).

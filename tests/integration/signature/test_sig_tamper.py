@@ -7,7 +7,7 @@ import pytest
 from asn1crypto import cms
 
 from pki.signature import SignatureFormatError, sign, verify
-from pki.tsa import add_timestamp
+from pki.timestamps import add_timestamp
 
 DOC = b"contract text: price 1,000,000 CNY"
 

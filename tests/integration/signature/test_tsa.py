@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from pki.signature import TimestampError, sign, verify
-from pki.tsa import (FileSerialCounter, MemorySerialCounter, TimeStampAuthority, TsaConfigurationError,
+from pki.timestamps import (FileSerialCounter, MemorySerialCounter, TimeStampAuthority, TsaConfigurationError,
                      _TimeStampResp, add_timestamp, build_request, extract_timestamp_token, request_token,
                      verify_timestamp_token)
 

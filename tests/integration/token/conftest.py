@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from pki import token as tokens
+from devsetup.softhsm import SoftHsmToken, init_softhsm_token
+from pki import pkcs11 as tokens
 
 SO_PIN = "so-pin-8765"
 USER_PIN = "user-pin-1234"
@@ -20,11 +21,11 @@ def _isolated_token_state(isolated_tokens):
 
 
 @pytest.fixture
-def softhsm(tmp_path) -> tokens.SoftHsmToken:
+def softhsm(tmp_path) -> SoftHsmToken:
     """A new SoftHSM token in this test's own directory."""
     if shutil.which("softhsm2-util") is None:
         pytest.fail("softhsm2-util is missing: apt-get install softhsm2")
-    return tokens.init_softhsm_token(tmp_path / "hsm", "bidder-token", SO_PIN, USER_PIN)
+    return init_softhsm_token(tmp_path / "hsm", "bidder-token", SO_PIN, USER_PIN)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from pki import token as tokens
+from pki import pkcs11 as tokens
 
 
 def test_ten_wrong_pins_lock_and_the_right_pin_is_then_refused(softhsm, user_pin):

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from pki.pkcs11_uri import Pkcs11Uri, Pkcs11UriError, parse
+from pki.pkcs11.uri import Pkcs11Uri, Pkcs11UriError, parse
 
 RFC_EXAMPLES = [
     "pkcs11:",

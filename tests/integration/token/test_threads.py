@@ -1,5 +1,5 @@
 """Several threads using token keys at once must not crash the process (SoftHSM runs unlocked
-under python-pkcs11; pki.token serialises every call)."""
+under python-pkcs11; pki.pkcs11 serialises every call)."""
 from __future__ import annotations
 
 import threading
@@ -7,7 +7,7 @@ import threading
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 
-from pki import token as tokens
+from pki import pkcs11 as tokens
 
 
 def test_threads_signing_decrypting_and_opening_at_once(softhsm, user_pin, rsa_key, ec_key):

@@ -13,7 +13,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
 
-from pki import token as tokens
+from devsetup.softhsm import init_softhsm_token
+from pki import pkcs11 as tokens
 from pki.keyops import KeyOperationError, KeyOps
 
 MESSAGE = "投标文件摘要 bid manifest".encode("utf-8")
@@ -280,6 +281,6 @@ def test_open_key_errors_are_specific(softhsm, rsa_key, session, user_pin):
 
 
 def test_keys_fail_cleanly_after_the_library_is_reinitialised(tmp_path, rsa_key):
-    tokens.init_softhsm_token(tmp_path / "second", "second-token", "so-pin-0000", "1234-user")
+    init_softhsm_token(tmp_path / "second", "second-token", "so-pin-0000", "1234-user")
     with pytest.raises(tokens.TokenSessionClosed):
         rsa_key.sign(MESSAGE, hash_algorithm="sha256")

@@ -8,8 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from bidding.package import (Manifest, PackageError, build_manifest, extract_archive, safe_name,
-                             validate_price, write_archive)
+from bidding.bids.archive import extract_archive, write_archive
+from bidding.bids.errors import PackageError
+from bidding.bids.manifest import Manifest, build_manifest, safe_name, validate_price
 
 AT = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 
@@ -100,7 +101,7 @@ def test_missing_file_and_empty_package(tmp_path):
 def test_archive_size_is_exact(tmp_path, sizes, names):
     """The envelope is written as DER while the archive streams through it, so the size computed
     in advance must be exact for every shape of name and size."""
-    from bidding.package import archive_size
+    from bidding.bids.archive import archive_size
     files = []
     for i, size in enumerate(sizes):
         p = tmp_path / f"{i}-{names[0]}"

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bidding.models.base import Base, UTCDateTime
+from bidding.base import Base, UTCDateTime
 
 GENESIS_DIGEST = "0" * 64
 """The "previous digest" of the first entry, for both SHA-256 and SM3 (both 256 bits)."""

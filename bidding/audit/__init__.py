@@ -31,7 +31,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from bidding.clock import Clock
 from bidding.errors import AuditError, AuditLogImmutable
-from bidding.models.audit import GENESIS_DIGEST, AuditChainHead, AuditEntry
+from bidding.audit.models import GENESIS_DIGEST, AuditChainHead, AuditEntry
 
 HEAD_ID = 1
 _ENTRY = AuditEntry.__table__

@@ -29,16 +29,17 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 
-from bidding.db import UnitOfWork
-from bidding.models import Party, PartyKind
+from bidding.uow import UnitOfWork
+from bidding.parties.models import Party, PartyKind
+from bidding.parties.services import find_party, register_party
 from pki.files import write_atomic
 from pki.certs import dump_pem, load_certificate
 from pki.devca import DevCA, IssuedCertificate, UnknownCertificate
-from pki.devca_token import delete_softhsm_token, ensure_softhsm_token, issue_to_token, softhsm_tokens
+from devsetup.softhsm import delete_softhsm_token, ensure_softhsm_token, softhsm_tokens
+from pki.devca.tokens import issue_to_token
 from pki.identity import PartyIdentity, credit_code_check_char, validate_credit_code
-from pki.token import open_token
+from pki.pkcs11 import open_token
 
 #: A demo certificate is redone when it has less than this left.
 MIN_REMAINING = timedelta(days=30)
@@ -212,20 +213,11 @@ def demo_secrets(demo_dir: str | os.PathLike[str]) -> dict[str, dict[str, str]]:
 # ------------------------------------------------------------------------------------ parties
 
 def _ensure_party(uow: UnitOfWork, spec: PartySpec) -> tuple[Party, bool]:
-    with uow:
-        query = select(Party).where(Party.credit_code == spec.credit_code) if spec.credit_code else \
-            select(Party).where(Party.kind == spec.kind, Party.name == spec.name, Party.credit_code.is_(None))
-        party = uow.session.scalars(query).first()
-        if party is not None:
-            uow.rollback()
-            return party, False
-        party = Party(name=spec.name, kind=spec.kind, credit_code=spec.credit_code, created_at=uow.clock.now())
-        uow.session.add(party)
-        uow.session.flush()
-        uow.audit("party.registered", party, name=spec.name, kind=spec.kind, credit_code=spec.credit_code,
-                  source="demo")
-        uow.commit()
-        return party, True
+    existing = find_party(uow, kind=spec.kind, name=spec.name, credit_code=spec.credit_code)
+    uow.rollback()  # end the read transaction; register_party opens its own
+    if existing is not None:
+        return existing, False
+    return register_party(uow, name=spec.name, kind=spec.kind, credit_code=spec.credit_code, source="demo"), True
 
 
 # ------------------------------------------------------------------------------- certificates

@@ -2,35 +2,27 @@
 development CA.
 
 The key pair is generated on the token (private key sensitive, never extractable: see
-:meth:`pki.token.TokenSession.generate_keypair`), the CA certifies the public key, and the
+:meth:`pki.pkcs11.TokenSession.generate_keypair`), the CA certifies the public key, and the
 certificate is stored on the token with the same ``CKA_ID`` as the key pair, as CA clients do. The
 result names the key by its RFC 7512 URI (no PIN in it), which ``bidtool --pkcs11 URI`` and
-:func:`pki.token.open_key` accept. The CA's index remembers the URI (``key_location``).
+:func:`pki.pkcs11.open_key` accept. The CA's index remembers the URI (``key_location``).
 
 SoftHSM has no SM2 mechanisms (``shared/STACK.md``): SM2 keys stay in encrypted PKCS#8 files.
-
-Also here, for development and tests only: a SoftHSM token directory with its own
-``softhsm2.conf`` (:func:`use_softhsm_dir`, :func:`ensure_softhsm_token`, :func:`delete_softhsm_token`).
 """
 from __future__ import annotations
 
 import contextlib
-import os
-import re
 import secrets
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from asn1crypto import keys as akeys
 from pkcs11 import Attribute
 
-from pki import token as tokens
 from pki.devca import AUTO, AlgorithmNotOffered, DevCA, IssuedCertificate
 from pki.identity import PartyIdentity
-from pki.token import SoftHsmToken, TokenError, TokenSession
+from pki.pkcs11 import TokenSession
 
 #: Key algorithm of the CA -> key kind generated on the token.
 TOKEN_KEY_KINDS = {"rsa": "rsa2048", "ec": "ec-p256"}
@@ -135,82 +127,5 @@ def _destroy(session: TokenSession, key_id: bytes) -> None:
                 obj.destroy()
 
 
-# --------------------------------------------------------------------------- SoftHSM (dev only)
-
-def softhsm_conf(token_dir: str | os.PathLike[str]) -> Path:
-    """Write ``token_dir/softhsm2.conf`` (token files in ``token_dir/tokens``) if missing; its path."""
-    token_dir = Path(token_dir).resolve()
-    conf = token_dir / "softhsm2.conf"
-    (token_dir / "tokens").mkdir(parents=True, exist_ok=True)
-    if not conf.is_file():
-        conf.write_text(f"directories.tokendir = {token_dir / 'tokens'}\nobjectstore.backend = file\n"
-                        f"log.level = ERROR\nslots.removable = false\n", encoding="utf-8")
-    return conf
-
-
-def use_softhsm_dir(token_dir: str | os.PathLike[str]) -> Path:
-    """Point this process's SoftHSM (``SOFTHSM2_CONF``) at ``token_dir``; reinitialise the library
-    if it was reading another configuration (open sessions are then invalidated)."""
-    conf = softhsm_conf(token_dir)
-    if os.environ.get("SOFTHSM2_CONF") != str(conf):
-        os.environ["SOFTHSM2_CONF"] = str(conf)
-        tokens.reinitialize()
-    return conf
-
-
-def softhsm_tokens(token_dir: str | os.PathLike[str]) -> dict[str, str]:
-    """Label → serial of every initialised token in ``token_dir`` (``softhsm2-util --show-slots``)."""
-    out = _softhsm_util(token_dir, "--show-slots")
-    found: dict[str, str] = {}
-    serial = ""
-    for line in out.splitlines():
-        m = re.match(r"\s*(Serial number|Label):\s*(.*?)\s*$", line)
-        if not m:
-            continue
-        if m.group(1) == "Serial number":
-            serial = m.group(2)
-        elif m.group(2) and serial:
-            found[m.group(2)] = serial
-    return found
-
-
-def ensure_softhsm_token(token_dir: str | os.PathLike[str], label: str, so_pin: str,
-                         user_pin: str) -> tuple[SoftHsmToken, bool]:
-    """The token ``label`` in ``token_dir``, created if missing; (token, created). The PINs of an
-    existing token are not changed."""
-    conf = softhsm_conf(token_dir)
-    existing = softhsm_tokens(token_dir)
-    if label in existing:
-        use_softhsm_dir(token_dir)
-        return SoftHsmToken(label=label, serial=existing[label], token_dir=Path(token_dir).resolve(),
-                            conf_path=conf, module=os.path.abspath(tokens.settings().module)), False
-    return tokens.init_softhsm_token(token_dir, label, so_pin, user_pin), True
-
-
-def delete_softhsm_token(token_dir: str | os.PathLike[str], label: str) -> bool:
-    """Delete the token ``label`` from ``token_dir`` if it is there (dev only); True if deleted."""
-    if label not in softhsm_tokens(token_dir):
-        return False
-    tokens.close_sessions()
-    _softhsm_util(token_dir, "--delete-token", "--token", label)
-    if os.environ.get("SOFTHSM2_CONF") == str(softhsm_conf(token_dir)):
-        tokens.reinitialize()
-    return True
-
-
-def _softhsm_util(token_dir: str | os.PathLike[str], *args: str) -> str:
-    env = dict(os.environ, SOFTHSM2_CONF=str(softhsm_conf(token_dir)))
-    try:
-        result = subprocess.run(["softhsm2-util", *args], env=env, capture_output=True, text=True, check=False)
-    except FileNotFoundError:
-        raise TokenError("找不到 softhsm2-util，请安装 softhsm2 (softhsm2-util not found: apt-get install "
-                         "softhsm2)") from None
-    if result.returncode != 0:
-        raise TokenError(f"softhsm2-util {args[0]} 失败 (softhsm2-util {args[0]} failed: "
-                         f"{(result.stderr or result.stdout).strip()})")
-    return result.stdout
-
-
 __all__ = ["TOKEN_KEY_KINDS", "TokenCertificate", "token_key_kind", "issue_to_token",
-           "renew_on_token", "replace_key_on_token", "change_subject_on_token", "softhsm_conf",
-           "use_softhsm_dir", "softhsm_tokens", "ensure_softhsm_token", "delete_softhsm_token"]
+           "renew_on_token", "replace_key_on_token", "change_subject_on_token"]

@@ -38,7 +38,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
-import os
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -60,7 +59,7 @@ from pki.seal import check_seal_binding, make_seal
 from pki.sm2 import Sm2PrivateKey, Sm2PublicKey, is_sm2_spki
 from pki.trust import CaProfile, TrustList, add_years, load_trust_list
 
-DEFAULT_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config" / "trust"
+DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[2] / "config" / "trust"
 ROOT_YEARS = 30
 INTERMEDIATE_YEARS = 20
 CRL_VALIDITY = timedelta(days=7)

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from bidding import audit
 from bidding.audit import Actor
 from bidding.clock import Clock
-from bidding.models.audit import AuditEntry
+from bidding.audit.models import AuditEntry
 
 
 class UnitOfWork:

@@ -20,8 +20,9 @@ from pki.certs import AnyCertificate
 from pki.files import atomic_output
 from pki.keyops import KeyOps
 
-from bidding.package import (FILES_DIR, Manifest, PackageError, PackageIntegrityError, UnpackedArchive, archive_size,
-                             build_manifest, extract_archive, write_archive)
+from bidding.bids.archive import UnpackedArchive, archive_size, extract_archive, write_archive
+from bidding.bids.errors import PackageError, PackageIntegrityError
+from bidding.bids.manifest import FILES_DIR, Manifest, build_manifest
 
 Progress = Callable[[int], None]
 

@@ -80,11 +80,11 @@ def _secret(env: str | None, prompt: str) -> bytes | None:
 def _key(args) -> tuple:
     """A KeyOps from --key FILE (PKCS#8/PKCS#12/PEM) or --pkcs11 URI, checked against --cert."""
     from pki.keyops import FileKey
-    from pki.keys import KeyError_, load_pkcs12, load_private_key, public_key_matches
+    from pki.keys import KeyError_, load_pkcs12, load_private_key
     cert = _cert(args.cert)
     if args.pkcs11:
-        from pki.pkcs11_uri import Pkcs11UriError, parse
-        from pki.token import TokenError, open_key
+        from pki.pkcs11.uri import Pkcs11UriError, parse
+        from pki.pkcs11 import TokenError, open_key
         try:
             uri = parse(args.pkcs11)
             pin = None if (uri.pin_value or uri.pin_source) else _secret(args.pin_env, "PIN: ")
@@ -115,7 +115,7 @@ def _encrypted(data: bytes, name: str) -> bool:
 
 
 def _progress(path: str, label: str):
-    from bidding.progress import ProgressBar
+    from bidtool.progress import ProgressBar
     try:
         size = Path(path).stat().st_size
     except OSError:
@@ -149,7 +149,7 @@ def identify(cert) -> str | None:
 def _tsa_stamper(url: str | None):
     if not url:
         return None
-    from pki.tsa import add_timestamp
+    from pki.timestamps import add_timestamp
 
     def stamp(sig: bytes) -> bytes:
         try:
@@ -209,7 +209,7 @@ def cmd_verify(args) -> str:
 
 
 def cmd_pack(args) -> str:
-    from bidding.bidpack import seal_bid
+    from bidding.bids.sealing import seal_bid
     key, cert = _key(args)
     code = identify(cert)
     bidder = args.bidder or code
@@ -220,7 +220,7 @@ def cmd_pack(args) -> str:
         raise ToolError(f"证书属于 {code}，不是 {args.bidder} (the certificate belongs to {code}, not {args.bidder})")
     enc_cert = _cert(args.enc_cert) if args.enc_cert else cert
     total = sum(Path(f).stat().st_size for f in args.files if Path(f).is_file())
-    from bidding.progress import ProgressBar
+    from bidtool.progress import ProgressBar
     bar = ProgressBar(total, "pack")
     sealed = seal_bid([Path(f) for f in args.files], Path(args.output), tender_id=args.tender, bidder_code=bidder,
                       price=args.price, currency=args.currency, created_at=_now(), key=key, certificate=cert,
@@ -232,7 +232,7 @@ def cmd_pack(args) -> str:
 
 
 def cmd_unpack(args) -> str:
-    from bidding.bidpack import open_bid
+    from bidding.bids.sealing import open_bid
     key, cert = _key(args)
     bar = _progress(args.input, "unpack")
     opened = open_bid(Path(args.input), Path(args.outdir), key=key, certificate=cert, trust_roots=_certs(args.ca),
@@ -416,7 +416,7 @@ def _classify(exc: Exception) -> int:
     from pki.envelope import EnvelopeError
     from pki.keyops import KeyOperationError
     from pki.signature import SignatureError
-    from bidding.package import PackageIntegrityError
+    from bidding.bids.errors import PackageIntegrityError
     if isinstance(exc, OSError):
         return EXIT_IO
     if isinstance(exc, (EnvelopeError, SignatureError, KeyOperationError, PackageIntegrityError)):

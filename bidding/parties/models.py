@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Enum, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bidding.models.base import Base, UTCDateTime
+from bidding.base import Base, UTCDateTime
 
 
 class PartyKind(str, enum.Enum):

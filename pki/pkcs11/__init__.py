@@ -14,7 +14,7 @@ What SoftHSM2 2.6.1 and python-pkcs11 0.10.1 need (``shared/STACK.md``), and how
   token; unlocking is a service request done with the SO PIN, :func:`unlock_with_so_pin`).
 - python-pkcs11 leaves a session open when ``C_Login`` fails, so login is done here with ``C_Login``
   through ctypes on a session this module owns and closes.
-- SoftHSM reads ``SOFTHSM2_CONF`` once per ``C_Initialize``: :func:`init_softhsm_token` reinitialises
+- SoftHSM reads ``SOFTHSM2_CONF`` once per ``C_Initialize``: :func:`reinitialize` reinitialises
   the library, which invalidates every open session (their keys then raise :class:`TokenSessionClosed`).
 """
 from __future__ import annotations
@@ -26,7 +26,6 @@ import hashlib
 import hmac
 import json
 import os
-import subprocess
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -42,7 +41,7 @@ from pkcs11.util.ec import encode_named_curve_parameters
 
 from pki.files import write_atomic
 from pki.keyops import KeyOperationError
-from pki.pkcs11_uri import Pkcs11Uri, parse as parse_uri
+from pki.pkcs11.uri import Pkcs11Uri, parse as parse_uri
 from pki.sm2 import is_sm2_spki
 
 DEFAULT_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
@@ -254,55 +253,6 @@ def _reinit_lock_after_fork() -> None:
 os.register_at_fork(after_in_child=_reinit_lock_after_fork)
 
 
-# ------------------------------------------------------------------------------------ SoftHSM
-
-@dataclass(frozen=True)
-class SoftHsmToken:
-    """A SoftHSM token made by :func:`init_softhsm_token`."""
-
-    label: str
-    serial: str
-    token_dir: Path
-    conf_path: Path
-    module: str
-
-    def uri(self, **attributes: Any) -> Pkcs11Uri:
-        """A URI for this token (plus e.g. ``object=``, ``id=``)."""
-        return Pkcs11Uri(token=self.label, serial=self.serial, **attributes)
-
-
-def init_softhsm_token(token_dir: str | os.PathLike[str], label: str, so_pin: str, user_pin: str,
-                       *, module: str | None = None) -> SoftHsmToken:
-    """Create a SoftHSM token under ``token_dir`` (development and tests only).
-
-    Writes ``token_dir/softhsm2.conf`` (token files in ``token_dir/tokens``), runs
-    ``softhsm2-util --init-token --free``, points ``SOFTHSM2_CONF`` of this process at the file and
-    reinitialises the library, which invalidates every open session. The PINs appear on
-    ``softhsm2-util``'s command line: never use this for a production token.
-    """
-    token_dir = Path(token_dir).resolve()
-    tokens = token_dir / "tokens"
-    tokens.mkdir(parents=True, exist_ok=True)
-    conf = token_dir / "softhsm2.conf"
-    conf.write_text(f"directories.tokendir = {tokens}\nobjectstore.backend = file\n"
-                    f"log.level = ERROR\nslots.removable = false\n", encoding="utf-8")
-    env = dict(os.environ, SOFTHSM2_CONF=str(conf))
-    result = subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", label,
-                             "--so-pin", so_pin, "--pin", user_pin],
-                            env=env, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise TokenError(f"SoftHSM 令牌初始化失败 (softhsm2-util --init-token failed: "
-                         f"{result.stderr.strip() or result.stdout.strip()})")
-    module = module or _settings.module
-    with _LOCK:
-        os.environ["SOFTHSM2_CONF"] = str(conf)
-        reinitialize(module)
-        token = _find_token(_library(module), Pkcs11Uri(token=label))
-        serial = _serial(token)
-    return SoftHsmToken(label=label, serial=serial, token_dir=token_dir, conf_path=conf,
-                        module=os.path.abspath(module))
-
-
 # ---------------------------------------------------------------------------- PIN failure count
 
 @dataclass(frozen=True)
@@ -379,7 +329,7 @@ def _pin_state_dir(module_path: str) -> Path:
         except OSError as exc:
             raise TokenError(f"无法读取 SoftHSM 配置 (cannot read {conf}: {exc})") from exc
     raise TokenError("未配置 PIN 计数目录 (no pin_state_dir configured: call "
-                     "pki.token.configure(pin_state_dir=…))")
+                     "pki.pkcs11.configure(pin_state_dir=…))")
 
 
 def _counter(lib: _Library, token: Any) -> PinCounter:
@@ -979,7 +929,7 @@ def oaep_decode(em: bytes, k: int, hash_name: str, label: bytes = b"") -> bytes:
 
 __all__ = [
     "DEFAULT_MODULE", "KEY_KINDS", "TokenSettings", "configure", "settings", "reinitialize",
-    "close_sessions", "SoftHsmToken", "init_softhsm_token", "PinStatus", "PinCounter", "pin_status",
+    "close_sessions", "PinStatus", "PinCounter", "pin_status",
     "open_token", "open_key", "unlock_with_so_pin", "TokenSession", "TokenKey", "KeyProtection",
     "oaep_decode", "TokenError", "TokenNotFound", "TokenObjectNotFound", "TokenObjectAmbiguous",
     "TokenObjectExists", "PinRequired", "TokenLoginError", "PinIncorrect", "TokenLocked",

@@ -1,0 +1,11 @@
+"""Every table of the platform in one metadata: imports each area's models.
+
+Each area owns its models (``bidding/<area>/models.py``). Flask-Migrate's autogenerate and the
+application's SQLAlchemy instance need the whole metadata, so an area that adds tables adds one
+import line here; nothing else imports this module for the models themselves.
+"""
+from bidding.base import Base, UTCDateTime
+from bidding.audit import models as _audit_models  # noqa: F401  (registers the audit tables)
+from bidding.parties import models as _party_models  # noqa: F401  (registers the party tables)
+
+__all__ = ["Base", "UTCDateTime"]
