@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-VECTORS = ROOT.parent / "shared" / "vectors"
+VECTORS = Path(__file__).resolve().parent / "vectors"
 
 
 @pytest.fixture(scope="session")
 def sm2_vectors() -> Path:
     path = VECTORS / "sm2"
     if not path.is_dir():
-        pytest.fail(f"the shared SM2 vectors are missing at {path}: clone the project beside shared/")
+        pytest.fail(f"the SM2 vectors are missing at {path} (they are part of the repository)")
     return path
 
 

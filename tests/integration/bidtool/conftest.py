@@ -13,7 +13,7 @@ import pytest
 from pki.devca import DevCA
 from pki.identity import PartyIdentity
 
-from bidtool_support import BIDTOOL, CODE, OTHER_CODE, PASSWORD, openssl
+from support.bidtool_env import BIDTOOL, CODE, OTHER_CODE, PASSWORD, openssl
 
 
 @dataclass

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from bidtool_support import CODE, OTHER_CODE, openssl
+from support.bidtool_env import CODE, OTHER_CODE, openssl
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from bidtool_support import CODE, openssl
+from support.bidtool_env import CODE, openssl
 from devsetup.softhsm import init_softhsm_token
 from pki import pkcs11 as tokens
 from pki.certs import load_certificate

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 
-from cli_support import T0, build_app, dispose  # noqa: F401  (re-exported for fixtures)
+from support.cli import T0, build_app, dispose  # noqa: F401  (re-exported for fixtures)
 
 
 @dataclass

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from cli_support import T0, assert_one_line_error, invoke
+from support.cli import T0, assert_one_line_error, invoke
 from pki.certs import load_certificate
 from pki.identity import id_number_check_char
 from pki.keys import load_private_key, public_key_matches

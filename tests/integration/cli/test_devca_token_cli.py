@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding
 from pkcs11 import Attribute, ObjectClass
 from pkcs11 import exceptions as p11err
 
-from cli_support import assert_one_line_error, invoke
+from support.cli import assert_one_line_error, invoke
 from devsetup.softhsm import SoftHsmToken, init_softhsm_token
 from pki import pkcs11 as tokens
 from pki.certs import to_cryptography

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 from sqlalchemy import func, select
 
-from cli_support import invoke
+from support.cli import invoke
 from devsetup.demo import DEMO_PARTIES, demo_secrets, load_demo
 from bidding.audit.models import AuditEntry
 from bidding.parties.models import Party, PartyKind

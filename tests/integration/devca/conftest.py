@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from devca_support import T0
+from support.devca import T0
 from pki.devca import DevCA
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from asn1crypto import core
 
-from devca_support import PASSWORD, credit_code, days
+from support.devca import PASSWORD, credit_code, days
 from pki.identity import IdentityMissing, PartyIdentity, UnknownCertificateType, read_identity
 
 PROFILES = ["netca", "gdca", "cfca", "bjca", "hbca"]

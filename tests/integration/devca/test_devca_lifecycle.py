@@ -6,7 +6,7 @@ import json
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from devca_support import PASSWORD, T0, days, institution
+from support.devca import PASSWORD, T0, days, institution
 from pki.certs import validity
 from pki.devca import (AlgorithmNotOffered, AlreadyRevoked, CertificateExpired, DevCA, DevCaError,
                        SubjectChangeRefused)

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from devca_support import PASSWORD, T0, crl_moment, days, epoch, institution, openssl, pem_of_crl
+from support.devca import PASSWORD, T0, crl_moment, days, epoch, institution, openssl, pem_of_crl
 from pki.keys import load_private_key, public_key_matches
 
 DISTID = "distid:1234567812345678"

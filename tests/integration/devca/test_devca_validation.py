@@ -7,7 +7,7 @@ from functools import partial
 
 import pytest
 
-from devca_support import PASSWORD, T0, days, institution
+from support.devca import PASSWORD, T0, days, institution
 from pki.devca import DevCA
 from pki.validation import validate_certificate
 

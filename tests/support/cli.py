@@ -1,5 +1,4 @@
-"""Helpers shared by the CLI tests (imported by name: every test folder's conftest is called
-``conftest``, so helpers live in a module of their own)."""
+"""Helpers shared by the CLI tests (imported as ``support.cli``)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone

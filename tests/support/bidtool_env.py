@@ -1,5 +1,4 @@
-"""Constants and helpers shared by the bidtool tests (a module of its own: every test folder's
-conftest is called ``conftest``)."""
+"""Constants and helpers shared by the bidtool tests (imported as ``support.bidtool_env``)."""
 from __future__ import annotations
 
 import subprocess
