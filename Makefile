@@ -66,13 +66,21 @@ check-tools: system
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
 	  || { echo "MISSING: PostgreSQL server binaries (/usr/lib/postgresql/*/bin/initdb)" >&2; exit 1; }
 
+# HOST and PORT reach the application too: its public base URL (EBID_BASE_URL, default
+# http://$HOST:$PORT) goes into the CRL addresses of the certificates setup-dev issues and the pages.
+run: export HOST := $(HOST)
+run: export PORT := $(PORT)
 run: setup
 	$(FLASK) setup-dev
 	$(VENV)/bin/gunicorn --worker-class gthread --workers 2 --threads 16 --timeout 300 \
 	  --bind $(HOST):$(PORT) wsgi:app
 
+# Each run gets its own temporary root (pytest's default /tmp/pytest-of-root is shared, and keeps
+# only the last three runs), so two runs on one machine cannot delete each other's files; the
+# PostgreSQL server, SoftHSM tokens and ports of the tests are made per run too.
 test: setup check-tools
-	$(PY) -m pytest
+	@base=$$(mktemp -d /tmp/ebid-test.XXXXXX); trap 'rm -rf "$$base"' EXIT; \
+	  $(PY) -m pytest -p no:cacheprovider --basetemp="$$base/pytest" $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -1,4 +1,9 @@
-"""Turn refusals into answers: domain errors and HTTP errors become 4xx pages (Chinese) or JSON.
+"""Turn refusals into answers: domain errors, PKI errors and HTTP errors become 4xx pages (Chinese)
+or JSON.
+
+A :class:`pki.errors.PkiError` answers by its ``kind``: input 400, integrity 422, state 409,
+unavailable 503; an ``io`` failure is the platform's own (a disk, a file store), so it is a 500
+with the generic apology and the detail only in the log.
 
 JSON is answered for ``/api/…`` paths, the machine endpoints (``/healthz``, ``/tsa``) and clients
 that prefer ``application/json`` over HTML. A 500 is a bug: it is logged with its traceback and the
@@ -14,6 +19,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from bidding.errors import DomainError
+from pki.errors import PkiError
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +40,8 @@ CSRF_MESSAGE = ("表单已过期或缺少安全令牌，请刷新页面后重试
                 "(the form's CSRF token is missing or expired: reload the page and try again)")
 INTERNAL_MESSAGE = "服务器内部错误，请将请求编号告知平台运营方 (internal error: quote the request id)"
 _JSON_PREFIXES = ("/api/", "/healthz", "/tsa")
+#: HTTP status of each :data:`pki.errors.ErrorKind` (``io`` is answered as an internal error).
+PKI_KIND_STATUS: dict[str, int] = {"input": 400, "integrity": 422, "state": 409, "unavailable": 503}
 
 
 def wants_json() -> bool:
@@ -65,6 +73,15 @@ def register_error_handlers(app: Flask) -> None:
         log.info("refused: %s", exc.code, extra={"error_code": exc.code})
         return error_response(exc.http_status, exc.code, exc.message, exc.details)
 
+    @app.errorhandler(PkiError)
+    def _pki(exc: PkiError):  # type: ignore[no-untyped-def]
+        status = PKI_KIND_STATUS.get(exc.kind)
+        if status is None:
+            log.error("PKI %s failure: %s", exc.kind, exc.code, exc_info=exc, extra={"error_code": exc.code})
+            return error_response(500, "internal_error", INTERNAL_MESSAGE)
+        log.info("refused (pki): %s", exc.code, extra={"error_code": exc.code})
+        return error_response(status, exc.code, exc.message, _json_safe(exc.details))
+
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):  # type: ignore[no-untyped-def]
         log.warning("CSRF refused: %s", exc.description)
@@ -89,3 +106,16 @@ def register_error_handlers(app: Flask) -> None:
         original = getattr(exc, "original_exception", None) or exc
         log.error("internal error", exc_info=original)
         return error_response(500, "internal_error", INTERNAL_MESSAGE)
+
+
+def _json_safe(details: dict[str, Any]) -> dict[str, Any]:
+    """``details`` with every value JSON can carry as is, the others as text."""
+    def safe(value: Any) -> Any:
+        if value is None or isinstance(value, (str, int, float, bool)):
+            return value
+        if isinstance(value, (list, tuple)):
+            return [safe(v) for v in value]
+        if isinstance(value, dict):
+            return {str(k): safe(v) for k, v in value.items()}
+        return str(value)
+    return {str(k): safe(v) for k, v in details.items()}

@@ -1,5 +1,6 @@
 """The trust list as the web layer sees it: loaded once per process from ``config/trust/`` and
-the anchors directory by :func:`pki.trust.load_trust_list`, and flattened for templates."""
+the anchors directory by :func:`pki.trust.load_trust_list`, with the CRL addresses under the
+``PUBLIC_BASE_URL`` setting, and flattened for templates."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,14 +19,15 @@ def trust_list() -> Any:
     if cached is not None:
         return cached
     try:
+        from pki.errors import PkiError
         from pki.trust import load_trust_list
     except ImportError as exc:
         raise TrustListUnavailable(f"信任列表模块尚未就绪 (pki.trust is not available: {exc})")
     config_dir = Path(current_app.config["TRUST_CONFIG_DIR"])
     anchors_dir = Path(current_app.config["TRUST_ANCHORS_DIR"])
     try:
-        loaded = load_trust_list(config_dir, anchors_dir)
-    except (OSError, ValueError) as exc:
+        loaded = load_trust_list(config_dir, anchors_dir, base_url=current_app.config["PUBLIC_BASE_URL"])
+    except (OSError, PkiError) as exc:   # a missing file, or a TrustError / CertificateError saying what is wrong
         raise TrustListUnavailable(f"信任列表无法加载 (the trust list cannot be loaded: {exc})")
     current_app.extensions["trust_list"] = loaded
     return loaded

@@ -1,23 +1,25 @@
 """bidtool — the bidder's and signer's command-line tool (投标工具).
 
-    bidtool encrypt --to CERT [--to CERT …] [--cipher aes-256-gcm|aes-256-cbc|sm4-cbc] [--gmssl-compat] IN OUT
-    bidtool decrypt (--key KEYFILE [--pass-env VAR] | --pkcs11 URI [--pin-env VAR]) --cert CERT IN OUT
+    bidtool encrypt --to CERT [--to CERT …] [--cipher aes-256-gcm|aes-256-cbc|sm4-cbc] [--gmssl-compat]
+                    [--force] IN OUT
+    bidtool decrypt (--key KEYFILE [--pass-env VAR] | --pkcs11 URI [--pin-env VAR]) --cert CERT [--force] IN OUT
     bidtool sign    (--key … | --pkcs11 …) --cert CERT [--chain FILE] [--detached] [--pss] [--gmssl-compat]
-                    [--tsa URL] IN OUT
+                    [--tsa URL] [--force] IN OUT
     bidtool verify  --ca ROOT [--ca …] [--untrusted FILE] [--content FILE] [--crl FILE] [--at TIME] SIGNATURE
     bidtool pack    --tender ID --price AMOUNT (--key … | --pkcs11 …) --cert CERT [--enc-cert CERT]
-                    [--to CERT …] [--bidder CODE] -o OUT FILE [FILE …]
-    bidtool unpack  (--key … | --pkcs11 …) --cert CERT --ca ROOT [--expect-tender ID] IN OUTDIR
+                    [--to CERT …] [--bidder CODE] [--force] -o OUT FILE [FILE …]
+    bidtool unpack  (--key … | --pkcs11 …) --cert CERT --ca ROOT [--expect-tender ID] [--force] IN OUTDIR
     bidtool inspect FILE
 
 Outputs are DER; inputs DER, BER or PEM. Passwords and PINs come from the environment variable
-named by --pass-env / --pin-env (or a prompt on a terminal), never from the command line.
-Exit code 0 on success; otherwise a one-line reason on stderr and:
-1 usage or input error, 2 cryptographic failure (wrong key, tampering, invalid signature), 3 I/O.
+named by --pass-env / --pin-env (or a prompt on a terminal), never from the command line. An
+existing output (or a non-empty output folder) is replaced only with --force.
+Exit code 0 on success; otherwise one line on stderr, Chinese first, English in parentheses, and
+(:mod:`bidtool.errors`): 1 usage or input mistake, 2 wrong key, tampering or invalid signature,
+3 I/O failure or a service that could not be reached.
 """
 from __future__ import annotations
 
-import argparse
 import getpass
 import os
 import sys
@@ -25,14 +27,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence
 
-EXIT_INPUT, EXIT_CRYPTO, EXIT_IO = 1, 2, 3
+from bidtool.errors import EXIT_CRYPTO, ToolError, classify, one_line
+from bidtool.parser import BidtoolParser
+from bidtool.paths import input_file, output_file, output_folder, read_input
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-class ToolError(Exception):
-    def __init__(self, message: str, code: int = EXIT_INPUT):
-        super().__init__(message)
-        self.code = code
+CIPHERS = ["aes-256-gcm", "aes-256-cbc", "sm4-cbc"]
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -41,17 +41,10 @@ def _now() -> datetime:
     return SystemClock().now()
 
 
-def _read(path: str | Path) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise ToolError(f"无法读取 {path} (cannot read {path}: {exc.strerror})", EXIT_IO) from exc
-
-
 def _cert(path: str):
     from pki.certs import CertificateError, load_certificate
     try:
-        return load_certificate(_read(path))
+        return load_certificate(read_input(path))
     except CertificateError as exc:
         raise ToolError(f"{path}: {exc}") from exc
 
@@ -61,7 +54,7 @@ def _certs(paths: Sequence[str] | None) -> list:
     out = []
     for path in paths or ():
         try:
-            out.extend(load_certificates(_read(path)))
+            out.extend(load_certificates(read_input(path)))
         except CertificateError as exc:
             raise ToolError(f"{path}: {exc}") from exc
     return out
@@ -80,7 +73,7 @@ def _secret(env: str | None, prompt: str) -> bytes | None:
 def _key(args) -> tuple:
     """A KeyOps from --key FILE (PKCS#8/PKCS#12/PEM) or --pkcs11 URI, checked against --cert."""
     from pki.keyops import FileKey
-    from pki.keys import KeyError_, load_pkcs12, load_private_key
+    from pki.keys import KeyError_, key_matches_certificate, load_pkcs12, load_private_key
     cert = _cert(args.cert)
     if args.pkcs11:
         from pki.pkcs11.uri import Pkcs11UriError, parse
@@ -92,9 +85,9 @@ def _key(args) -> tuple:
         except Pkcs11UriError as exc:
             raise ToolError(f"PKCS#11 URI 无效 (invalid PKCS#11 URI: {exc})") from exc
         except TokenError as exc:
-            raise ToolError(str(exc), EXIT_CRYPTO) from exc
+            raise ToolError(str(exc), classify(exc)) from exc
     else:
-        data = _read(args.key)
+        data = read_input(args.key)
         password = _secret(args.pass_env, "私钥口令 (key password): ") if (args.pass_env or _encrypted(data, args.key)) else None
         try:
             if args.key.lower().endswith((".p12", ".pfx")):
@@ -102,9 +95,9 @@ def _key(args) -> tuple:
             else:
                 private = load_private_key(data, password)
         except KeyError_ as exc:
-            raise ToolError(f"{args.key}: {exc}", EXIT_CRYPTO) from exc
+            raise ToolError(f"{args.key}: {exc}", classify(exc)) from exc
         key = FileKey(private)
-    if key.public_key_info().dump() != cert.public_key.dump():
+    if not key_matches_certificate(key, cert):
         raise ToolError("私钥与证书不匹配 (the key does not belong to the certificate given with --cert)",
                         EXIT_CRYPTO)
     return key, cert
@@ -141,7 +134,7 @@ def identify(cert) -> str | None:
     for p in profiles:
         try:
             found.add(p.read_identity(cert).number)
-        except (IdentityError, ValueError):
+        except IdentityError:
             continue
     return found.pop() if len(found) == 1 else None
 
@@ -149,21 +142,28 @@ def identify(cert) -> str | None:
 def _tsa_stamper(url: str | None):
     if not url:
         return None
+    from pki.errors import PkiError
     from pki.timestamps import add_timestamp
 
     def stamp(sig: bytes) -> bytes:
         try:
             return add_timestamp(sig, url)
-        except Exception as exc:  # network, TSA rejection: one line for the user
-            raise ToolError(f"时间戳服务失败 (the time-stamping authority failed: {exc})", EXIT_IO) from exc
+        except PkiError as exc:  # unreachable, refused, or a reply that does not match the request
+            raise ToolError(f"时间戳服务失败 (the time-stamping authority failed): {exc}", classify(exc)) from exc
     return stamp
 
 
 # -- commands -----------------------------------------------------------------------------------
 def cmd_encrypt(args) -> str:
     from pki import envelope
-    bar = _progress(args.input, "encrypt")
-    info = envelope.encrypt_file(args.input, args.output, recipients=_certs(args.to), cipher=args.cipher,
+    from pki.envelope.recipients import check_recipient
+    source = input_file(args.input)
+    recipients = _certs(args.to)
+    for cert in recipients:
+        check_recipient(cert)
+    out = output_file(args.output, force=args.force)
+    bar = _progress(source, "encrypt")
+    info = envelope.encrypt_file(source, out, recipients=recipients, cipher=args.cipher,
                                  rsa_padding=args.rsa_padding, gmssl_compat=args.gmssl_compat, progress=bar)
     bar.close()
     return f"{args.output}: {info.content_type} {info.cipher}, {len(info.recipients)} recipient(s)"
@@ -171,33 +171,38 @@ def cmd_encrypt(args) -> str:
 
 def cmd_decrypt(args) -> str:
     from pki import envelope
+    source = input_file(args.input)
+    out = output_file(args.output, force=args.force)
     key, cert = _key(args)
-    bar = _progress(args.input, "decrypt")
-    info = envelope.decrypt_file(args.input, args.output, key=key, certificate=cert, progress=bar)
+    bar = _progress(source, "decrypt")
+    info = envelope.decrypt_file(source, out, key=key, certificate=cert, progress=bar)
     bar.close()
     return f"{args.output}: {info.plaintext_size} bytes ({info.cipher}{'' if info.authenticated else ', no integrity check'})"
 
 
 def cmd_sign(args) -> str:
     from pki import signature
+    source = input_file(args.input)
+    out = output_file(args.output, force=args.force)
+    chain = _certs(args.chain)
     key, cert = _key(args)
-    out = Path(args.output)
-    options = dict(key=key, certificate=cert, chain=_certs(args.chain), detached=args.detached, pss=args.pss,
+    options = dict(key=key, certificate=cert, chain=chain, detached=args.detached, pss=args.pss,
                    signing_time=_now(), gmssl_compat=args.gmssl_compat)
     if args.tsa:
-        der = signature.sign(Path(args.input), **options)
+        der = signature.sign(source, **options)
         from pki.files import write_atomic
         write_atomic(out, _tsa_stamper(args.tsa)(der))
     else:
-        signature.sign_to_file(Path(args.input), out, **options)
+        signature.sign_to_file(source, out, **options)
     return f"{args.output}: {'detached' if args.detached else 'attached'} signature by {_subject(cert)}"
 
 
 def cmd_verify(args) -> str:
     from pki import signature
-    result = signature.verify(_read(args.signature), content=Path(args.content) if args.content else None,
+    content = input_file(args.content) if args.content else None
+    result = signature.verify(read_input(args.signature), content=content,
                               trust_roots=_certs(args.ca), intermediates=_certs(args.untrusted),
-                              crls=[_read(c) for c in args.crl or ()], at=_parse_time(args.at),
+                              crls=[read_input(c) for c in args.crl or ()], at=_parse_time(args.at),
                               revocation="require" if args.crl else "soft-fail")
     when = result.signing_time.isoformat() if result.signing_time else "no signing time"
     ts = ""
@@ -210,6 +215,10 @@ def cmd_verify(args) -> str:
 
 def cmd_pack(args) -> str:
     from bidding.bids.sealing import seal_bid
+    from pki.envelope.recipients import check_recipient
+    files = [input_file(f) for f in args.files]
+    out = output_file(args.output, force=args.force)
+    chain = _certs(args.chain)
     key, cert = _key(args)
     code = identify(cert)
     bidder = args.bidder or code
@@ -218,13 +227,14 @@ def cmd_pack(args) -> str:
                         "(the certificate names no credit code known here: give --bidder)")
     if code and args.bidder and code != args.bidder:
         raise ToolError(f"证书属于 {code}，不是 {args.bidder} (the certificate belongs to {code}, not {args.bidder})")
-    enc_cert = _cert(args.enc_cert) if args.enc_cert else cert
-    total = sum(Path(f).stat().st_size for f in args.files if Path(f).is_file())
+    recipients = [_cert(args.enc_cert) if args.enc_cert else cert, *_certs(args.to)]
+    for recipient in recipients:     # before the token signs and the TSA is asked
+        check_recipient(recipient)
     from bidtool.progress import ProgressBar
-    bar = ProgressBar(total, "pack")
-    sealed = seal_bid([Path(f) for f in args.files], Path(args.output), tender_id=args.tender, bidder_code=bidder,
+    bar = ProgressBar(sum(f.stat().st_size for f in files), "pack")
+    sealed = seal_bid(files, out, tender_id=args.tender, bidder_code=bidder,
                       price=args.price, currency=args.currency, created_at=_now(), key=key, certificate=cert,
-                      chain=_certs(args.chain), recipients=[enc_cert, *_certs(args.to)], cipher=args.cipher,
+                      chain=chain, recipients=recipients, cipher=args.cipher,
                       gmssl_compat=args.gmssl_compat, timestamp=_tsa_stamper(args.tsa), progress=bar)
     bar.close()
     return (f"{args.output}: tender {sealed.manifest.tender_id}, bidder {bidder}, {len(sealed.manifest.files)} file(s), "
@@ -232,11 +242,16 @@ def cmd_pack(args) -> str:
 
 
 def cmd_unpack(args) -> str:
+    from bidding.bids.manifest import FILES_DIR, MANIFEST_NAME, SIGNATURE_NAME
     from bidding.bids.sealing import open_bid
+    source = input_file(args.input)
+    roots, intermediates = _certs(args.ca), _certs(args.untrusted)
     key, cert = _key(args)
-    bar = _progress(args.input, "unpack")
-    opened = open_bid(Path(args.input), Path(args.outdir), key=key, certificate=cert, trust_roots=_certs(args.ca),
-                      intermediates=_certs(args.untrusted), identify=identify, expect_tender=args.expect_tender,
+    outdir = output_folder(args.outdir, force=args.force,
+                           replaces=(FILES_DIR.rstrip("/"), MANIFEST_NAME, SIGNATURE_NAME))
+    bar = _progress(source, "unpack")
+    opened = open_bid(source, outdir, key=key, certificate=cert, trust_roots=roots,
+                      intermediates=intermediates, identify=identify, expect_tender=args.expect_tender,
                       expect_bidder=args.expect_bidder, progress=bar)
     bar.close()
     m = opened.manifest
@@ -245,7 +260,7 @@ def cmd_unpack(args) -> str:
 
 
 def cmd_inspect(args) -> str:
-    data = _read(args.file)
+    data = read_input(args.file)
     from pki import envelope, signature
     try:
         return _describe_envelope(envelope.inspect(args.file))
@@ -311,124 +326,147 @@ def _parse_time(text: str | None) -> datetime | None:
 
 
 # -- parser -------------------------------------------------------------------------------------
-def _key_options(p: argparse.ArgumentParser) -> None:
+def _key_options(p) -> None:
     g = p.add_mutually_exclusive_group(required=True)
-    g.add_argument("--key", help="private key file: PKCS#8 PEM/DER (plain or encrypted), PKCS#12 (.p12/.pfx)")
-    g.add_argument("--pkcs11", metavar="URI", help="RFC 7512 URI of a key on a PKCS#11 token")
-    p.add_argument("--pass-env", metavar="VAR", help="environment variable holding the key file's password")
-    p.add_argument("--pin-env", metavar="VAR", help="environment variable holding the token PIN")
-    p.add_argument("--cert", required=True, help="the certificate of that key")
+    g.add_argument("--key", metavar="FILE", help="私钥文件：PKCS#8 PEM/DER（明文或加密）或 PKCS#12 "
+                   "(private key file: PKCS#8 PEM/DER, plain or encrypted, or PKCS#12 .p12/.pfx)")
+    g.add_argument("--pkcs11", metavar="URI", help="令牌上私钥的 PKCS#11 URI (RFC 7512 URI of a key on a token)")
+    p.add_argument("--pass-env", metavar="VAR", help="存放私钥文件口令的环境变量名 "
+                   "(environment variable holding the key file's password)")
+    p.add_argument("--pin-env", metavar="VAR", help="存放令牌 PIN 码的环境变量名 (environment variable holding the token PIN)")
+    p.add_argument("--cert", required=True, metavar="CERT", help="该私钥的证书 (the certificate of that key)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bidtool", description="数字信封、签名与投标文件包工具 "
-                                     "(digital envelopes, signatures and bid packages)")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+def _force(p) -> None:
+    p.add_argument("--force", action="store_true", help="覆盖已有的输出 (overwrite an existing output)")
 
-    p = sub.add_parser("encrypt", help="seal a file in a digital envelope for one or more certificates")
-    p.add_argument("--to", action="append", required=True, metavar="CERT", help="recipient certificate (repeatable)")
-    p.add_argument("--cipher", choices=["aes-256-gcm", "aes-256-cbc", "sm4-cbc"],
-                   help="default: sm4-cbc for SM2 recipients, aes-256-gcm otherwise")
-    p.add_argument("--rsa-padding", choices=["oaep", "pkcs1v15"], default="oaep")
-    p.add_argument("--gmssl-compat", action="store_true", help="SM2: key-encryption OID 301.2 as GmSSL reads")
-    p.add_argument("input")
-    p.add_argument("output")
+
+def _recipient_options(p, *, extra: bool) -> None:
+    if extra:
+        p.add_argument("--to", action="append", metavar="CERT", help="另外的接收者证书，可重复 "
+                       "(another recipient's certificate, repeatable)")
+    else:
+        p.add_argument("--to", action="append", required=True, metavar="CERT", help="接收者的加密证书，可重复 "
+                       "(a recipient's encryption certificate, repeatable)")
+    p.add_argument("--cipher", choices=CIPHERS, help="内容加密算法，默认 SM2 接收者用 sm4-cbc，其余用 aes-256-gcm "
+                   "(content cipher; default sm4-cbc for SM2 recipients, aes-256-gcm otherwise)")
+    p.add_argument("--gmssl-compat", action="store_true", help="SM2：按 GmSSL 的习惯写密钥加密算法 OID "
+                   "1.2.156.10197.1.301.2 (SM2: key-encryption OID 301.2, as GmSSL reads it)")
+
+
+def _chain_option(p) -> None:
+    p.add_argument("--chain", action="append", metavar="FILE", help="写入签名的中间 CA 证书（可含根证书），可重复 "
+                   "(intermediate CA certificates to include in the signature, repeatable)")
+
+
+def _tsa_option(p) -> None:
+    p.add_argument("--tsa", metavar="URL", help="向该时间戳服务申请 RFC 3161 时间戳，如 $BASE/tsa "
+                   "(add an RFC 3161 timestamp from this authority, e.g. $BASE/tsa)")
+
+
+def build_parser() -> BidtoolParser:
+    parser = BidtoolParser(prog="bidtool", description="数字信封、签名与投标文件包工具 "
+                           "(digital envelopes, signatures and bid packages)")
+    # not required here: `bidtool --bogus` should name --bogus, not a missing command (see main)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    source = "输入文件 (input file)"
+
+    p = sub.add_parser("encrypt", help="为一个或多个证书制作数字信封 (seal a file in a digital envelope)")
+    _recipient_options(p, extra=False)
+    p.add_argument("--rsa-padding", choices=["oaep", "pkcs1v15"], default="oaep",
+                   help="RSA 密钥传输的填充方式，默认 oaep (RSA key-transport padding, default oaep)")
+    _force(p)
+    p.add_argument("input", help=source)
+    p.add_argument("output", help="输出的数字信封 (the envelope to write)")
     p.set_defaults(run=cmd_encrypt)
 
-    p = sub.add_parser("decrypt", help="open a digital envelope with a key file or a token")
+    p = sub.add_parser("decrypt", help="用私钥文件或令牌打开数字信封 (open a digital envelope)")
     _key_options(p)
-    p.add_argument("input")
-    p.add_argument("output")
+    _force(p)
+    p.add_argument("input", help="数字信封 (the envelope)")
+    p.add_argument("output", help="解密后的文件 (the decrypted file to write)")
     p.set_defaults(run=cmd_decrypt)
 
-    p = sub.add_parser("sign", help="CMS / GM/T 0010 signature of a file")
+    p = sub.add_parser("sign", help="对文件签名：CMS 或 GM/T 0010 (sign a file: CMS or GM/T 0010)")
     _key_options(p)
-    p.add_argument("--chain", action="append", metavar="FILE", help="intermediate CA certificates to include")
-    p.add_argument("--detached", action="store_true")
-    p.add_argument("--pss", action="store_true", help="RSA: RSASSA-PSS instead of PKCS#1 v1.5")
-    p.add_argument("--gmssl-compat", action="store_true", help="SM2: GmSSL's flavour (no Z, no attributes)")
-    p.add_argument("--tsa", metavar="URL", help="add an RFC 3161 timestamp from this authority")
-    p.add_argument("input")
-    p.add_argument("output")
+    _chain_option(p)
+    p.add_argument("--detached", action="store_true", help="分离式签名，不含原文 (detached: the signature "
+                   "does not hold the file)")
+    p.add_argument("--pss", action="store_true", help="RSA：用 RSASSA-PSS 而非 PKCS#1 v1.5 "
+                   "(RSA: RSASSA-PSS instead of PKCS#1 v1.5)")
+    p.add_argument("--gmssl-compat", action="store_true", help="SM2：GmSSL 风格，无 Z 值、无签名属性 "
+                   "(SM2: GmSSL's flavour, no Z, no signed attributes)")
+    _tsa_option(p)
+    _force(p)
+    p.add_argument("input", help="要签名的文件 (the file to sign)")
+    p.add_argument("output", help="输出的签名 (the signature to write)")
     p.set_defaults(run=cmd_sign)
 
-    p = sub.add_parser("verify", help="verify a signature and its signer's chain")
-    p.add_argument("--ca", action="append", required=True, metavar="ROOT", help="trusted root (repeatable)")
-    p.add_argument("--untrusted", action="append", metavar="FILE", help="intermediate certificates")
-    p.add_argument("--content", help="the signed file, for a detached signature")
-    p.add_argument("--crl", action="append", metavar="FILE", help="CRLs (revocation is then required)")
-    p.add_argument("--at", help="validate at this time (ISO 8601), default: the timestamp's or now")
-    p.add_argument("signature")
+    p = sub.add_parser("verify", help="验证签名及签名者证书链 (verify a signature and its signer's chain)")
+    p.add_argument("--ca", action="append", required=True, metavar="ROOT", help="信任的根证书，可重复："
+                   "签名者的根和时间戳服务的根 (a trusted root, repeatable: the signer's and the TSA's)")
+    p.add_argument("--untrusted", action="append", metavar="FILE", help="中间 CA 证书 (intermediate CA certificates)")
+    p.add_argument("--content", metavar="FILE", help="分离式签名的原文 (the signed file, for a detached signature)")
+    p.add_argument("--crl", action="append", metavar="FILE", help="证书吊销列表，给出后必须检查吊销 "
+                   "(CRLs; revocation is then required)")
+    p.add_argument("--at", metavar="TIME", help="在此时刻验证 (ISO 8601)，默认为时间戳时间或当前时间 "
+                   "(validate at this time, ISO 8601; default: the timestamp's or now)")
+    p.add_argument("signature", help="签名文件 (the signature)")
     p.set_defaults(run=cmd_verify)
 
-    p = sub.add_parser("pack", help="sign and seal a bid package (offline)")
+    p = sub.add_parser("pack", help="签名并密封投标文件包（离线） (sign and seal a bid package, offline)")
     _key_options(p)
-    p.add_argument("--tender", required=True, help="tender (project) id")
-    p.add_argument("--price", required=True, help="quoted price, e.g. 1234567.80")
-    p.add_argument("--currency", default="CNY")
-    p.add_argument("--bidder", help="bidder's credit code (default: read from the certificate)")
-    p.add_argument("--enc-cert", help="the bidder's encryption certificate (default: --cert)")
-    p.add_argument("--to", action="append", metavar="CERT", help="extra recipients")
-    p.add_argument("--chain", action="append", metavar="FILE")
-    p.add_argument("--cipher", choices=["aes-256-gcm", "aes-256-cbc", "sm4-cbc"])
-    p.add_argument("--gmssl-compat", action="store_true")
-    p.add_argument("--tsa", metavar="URL")
-    p.add_argument("-o", "--output", required=True)
-    p.add_argument("files", nargs="+")
+    p.add_argument("--tender", required=True, metavar="ID", help="项目编号 (tender id)")
+    p.add_argument("--price", required=True, metavar="AMOUNT", help="投标报价，如 1234567.80 (quoted price, e.g. 1234567.80)")
+    p.add_argument("--currency", default="CNY", help="币种，默认 CNY (currency, default CNY)")
+    p.add_argument("--bidder", metavar="CODE", help="投标人统一社会信用代码，默认从证书读出 "
+                   "(bidder's credit code; default: read from the certificate)")
+    p.add_argument("--enc-cert", metavar="CERT", help="投标人的加密证书，默认 --cert "
+                   "(the bidder's encryption certificate; default: --cert)")
+    _recipient_options(p, extra=True)
+    _chain_option(p)
+    _tsa_option(p)
+    _force(p)
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="输出的投标文件包 (the bid package to write)")
+    p.add_argument("files", nargs="+", metavar="FILE", help="投标文件 (the bid's files)")
     p.set_defaults(run=cmd_pack)
 
-    p = sub.add_parser("unpack", help="open a bid package and verify every file and the signature")
+    p = sub.add_parser("unpack", help="打开投标文件包并验证每个文件和签名 (open a bid package, verify every file "
+                       "and the signature)")
     _key_options(p)
-    p.add_argument("--ca", action="append", required=True, metavar="ROOT")
-    p.add_argument("--untrusted", action="append", metavar="FILE")
-    p.add_argument("--expect-tender")
-    p.add_argument("--expect-bidder")
-    p.add_argument("input")
-    p.add_argument("outdir")
+    p.add_argument("--ca", action="append", required=True, metavar="ROOT", help="信任的根证书，可重复 "
+                   "(a trusted root, repeatable)")
+    p.add_argument("--untrusted", action="append", metavar="FILE", help="中间 CA 证书 (intermediate CA certificates)")
+    p.add_argument("--expect-tender", metavar="ID", help="要求的项目编号 (refuse a package for another tender)")
+    p.add_argument("--expect-bidder", metavar="CODE", help="要求的投标人信用代码 (refuse a package of another bidder)")
+    p.add_argument("--force", action="store_true", help="输出文件夹非空时替换其中上次解包的内容 "
+                   "(replace what an earlier unpack left in a non-empty output folder)")
+    p.add_argument("input", help="投标文件包 (the bid package)")
+    p.add_argument("outdir", help="输出文件夹 (the output folder)")
     p.set_defaults(run=cmd_unpack)
 
-    p = sub.add_parser("inspect", help="what an envelope or signature holds")
-    p.add_argument("file")
+    p = sub.add_parser("inspect", help="查看数字信封或签名的内容 (what an envelope or signature holds)")
+    p.add_argument("file", help="数字信封或签名 (an envelope or a signature)")
     p.set_defaults(run=cmd_inspect)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.error("the following arguments are required: COMMAND")
         print(args.run(args))
         return 0
-    except ToolError as exc:
-        _fail(str(exc))
-        return exc.code
     except KeyboardInterrupt:
         _fail("已中断 (interrupted)")
         return 130
-    except Exception as exc:  # every domain error ends as one line, never a traceback
-        code = _classify(exc)
-        _fail(_one_line(exc))
+    except Exception as exc:  # every failure ends as one line, never a traceback
+        _fail(one_line(exc))
         if os.environ.get("BIDTOOL_DEBUG"):
             raise
-        return code
-
-
-def _classify(exc: Exception) -> int:
-    from pki.envelope import EnvelopeError
-    from pki.keyops import KeyOperationError
-    from pki.signature import SignatureError
-    from bidding.bids.errors import PackageIntegrityError
-    if isinstance(exc, OSError):
-        return EXIT_IO
-    if isinstance(exc, (EnvelopeError, SignatureError, KeyOperationError, PackageIntegrityError)):
-        return EXIT_CRYPTO
-    return EXIT_INPUT
-
-
-def _one_line(exc: Exception) -> str:
-    text = str(exc) or type(exc).__name__
-    if isinstance(exc, OSError) and exc.strerror:
-        text = f"{exc.filename or ''}: {exc.strerror}".strip(": ")
-    return " ".join(text.split())
+        return classify(exc)
 
 
 def _fail(message: str) -> None:

@@ -9,6 +9,11 @@ Environment variables that override settings:
 - ``SECRET_KEY``: the Flask secret key (sessions, CSRF tokens).
 - ``EBID_FILE_STORE``: the directory where uploaded files are kept (default ``instance/files``).
 - ``EBID_DEVCA_DIR``: the development CA's directory (default ``instance/devca``).
+- ``EBID_BASE_URL``: the platform's public base URL (``PUBLIC_BASE_URL``), written into the CRL
+  distribution points of the certificates the development CA issues and shown on the home page
+  (CRLs, the ``/tsa`` address); default ``http://$HOST:$PORT`` from the variables ``HOST`` and
+  ``PORT`` that ``make run`` passes (default ``http://127.0.0.1:5000``). Set it when a proxy or
+  another name stands in front of the platform.
 - ``EBID_PROXY_HOPS``: how many reverse proxies sit in front (for the client address in the audit log).
 - ``EBID_LOG_LEVEL``: ``DEBUG``, ``INFO`` (default), ``WARNING``.
 """
@@ -20,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 5000
 
 
 class BaseConfig:
@@ -83,6 +90,15 @@ def secret_key(instance_path: Path) -> str:
     return key
 
 
+def public_base_url() -> str:
+    """``EBID_BASE_URL``, else ``http://$HOST:$PORT`` (the address ``make run`` serves on), without a
+    trailing slash."""
+    explicit = os.environ.get("EBID_BASE_URL")
+    if explicit:
+        return explicit.rstrip("/")
+    return f"http://{os.environ.get('HOST') or DEFAULT_HOST}:{os.environ.get('PORT') or DEFAULT_PORT}"
+
+
 def load_settings(env: str | None, instance_path: Path) -> dict[str, Any]:
     """All settings of environment ``env`` (default ``$EBID_ENV`` or ``development``) as a dict,
     with paths under ``instance_path`` and the environment-variable overrides applied."""
@@ -100,6 +116,7 @@ def load_settings(env: str | None, instance_path: Path) -> dict[str, Any]:
         DEVCA_DIR=str(devca),
         CRL_DIR=str(devca / "crl"),
         TRUST_ANCHORS_DIR=str(devca / "anchors"),
+        PUBLIC_BASE_URL=public_base_url(),
         PROXY_HOPS=int(os.environ.get("EBID_PROXY_HOPS", cls.PROXY_HOPS)),
         LOG_LEVEL=os.environ.get("EBID_LOG_LEVEL", cls.LOG_LEVEL),
     )

@@ -34,12 +34,12 @@ from bidding.uow import UnitOfWork
 from bidding.parties.models import Party, PartyKind
 from bidding.parties.services import find_party, register_party
 from pki.files import write_atomic
-from pki.certs import dump_pem, load_certificate
+from pki.certs import CertificateError, dump_pem, load_certificate
 from pki.devca import DevCA, IssuedCertificate, UnknownCertificate
 from devsetup.softhsm import delete_softhsm_token, ensure_softhsm_token, softhsm_tokens
 from pki.devca.tokens import issue_to_token
 from pki.identity import PartyIdentity, credit_code_check_char, validate_credit_code
-from pki.pkcs11 import open_token
+from pki.pkcs11 import TokenError, open_token
 
 #: A demo certificate is redone when it has less than this left.
 MIN_REMAINING = timedelta(days=30)
@@ -274,7 +274,7 @@ def _still_good(previous: DemoParty, spec: PartySpec, ca: DevCA, demo_dir: Path,
         try:
             rec: IssuedCertificate = ca.record(cert.serial)
             on_disk = load_certificate((folder / cert.cert_file).read_bytes())
-        except (UnknownCertificate, OSError, ValueError):
+        except (UnknownCertificate, OSError, CertificateError):
             return False
         if (rec.sha256 != cert.sha256 or hashlib.sha256(on_disk.dump()).hexdigest() != rec.sha256
                 or rec.status != "valid" or rec.replaced_by is not None):
@@ -290,7 +290,7 @@ def _still_good(previous: DemoParty, spec: PartySpec, ca: DevCA, demo_dir: Path,
         try:
             if spec.token_label not in softhsm_tokens(softhsm_dir):
                 return False
-        except Exception:       # softhsm2-util failing means: make the token again
+        except TokenError:      # softhsm2-util failing means: make the token again
             return False
     return True
 

@@ -16,14 +16,18 @@ from asn1crypto import pem, x509
 from cryptography import x509 as cx509
 from cryptography.hazmat.primitives import hashes, serialization
 
+from pki.errors import PkiError
 from pki.keys import PrivateKey, load_pkcs12
 from pki.sm2 import is_sm2_spki, sm3
 
 AnyCertificate = Union[x509.Certificate, cx509.Certificate, bytes]
 
 
-class CertificateError(ValueError):
+class CertificateError(PkiError):
     """Bytes that are not a readable X.509 certificate."""
+
+    code = "certificate_unreadable"
+    message = "无法读取证书 (not a readable X.509 certificate)"
 
 
 def load_certificates(data: bytes) -> list[x509.Certificate]:

@@ -28,6 +28,10 @@ from typing import Any, Literal
 
 ErrorKind = Literal["input", "integrity", "state", "unavailable", "io"]
 
+#: What asn1crypto raises for bytes that are not the DER it was asked to read. Catch these only
+#: around the parse call itself and turn them at once into a :class:`PkiError` subclass.
+ASN1_ERRORS: tuple[type[Exception], ...] = (ValueError, TypeError, KeyError, IndexError, OverflowError)
+
 
 class PkiError(Exception):
     """Base of every deliberate refusal or failure in ``pki/``."""
@@ -45,3 +49,6 @@ class PkiError(Exception):
     def to_dict(self) -> dict[str, Any]:
         """The JSON form: ``{"code", "message", "details"}``."""
         return {"code": self.code, "message": self.message, "details": self.details}
+
+
+__all__ = ["ASN1_ERRORS", "ErrorKind", "PkiError"]

@@ -49,6 +49,18 @@ def write_atomic(path: PathLike, data: bytes, *, mode: int = 0o644) -> None:
         out.write(data)
 
 
+def file_descriptor(stream: object) -> int | None:
+    """The OS file descriptor behind ``stream``, or None: an in-memory stream, a wrapper without
+    one, a closed file."""
+    fileno = getattr(stream, "fileno", None)
+    if fileno is None:
+        return None
+    try:
+        return fileno()
+    except (OSError, ValueError):   # io.UnsupportedOperation is both; a closed file raises ValueError
+        return None
+
+
 def _fsync_directory(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
     try:

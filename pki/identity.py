@@ -15,6 +15,8 @@ from typing import Literal
 
 from asn1crypto import core, x509
 
+from pki.errors import PkiError
+
 KINDS = ("institution", "legal_representative", "natural_person")
 Kind = Literal["institution", "legal_representative", "natural_person"]
 KIND_NAMES = {"institution": "机构", "legal_representative": "法人代表", "natural_person": "个人"}
@@ -28,26 +30,32 @@ IDENTITY_LOCATIONS = ("serial_number", "ou", "extension")
 TYPE_LOCATIONS = ("ou", "title", "prefix", "extension")
 
 
-class IdentityError(ValueError):
+class IdentityError(PkiError):
     """The certificate or number does not identify a party. ``code`` is stable for callers."""
 
     code = "identity_invalid"
+    message = "证书或号码不能标识主体 (the certificate or number does not identify a party)"
+    kind = "input"
 
 
 class InvalidCreditCode(IdentityError):
     code = "credit_code_invalid"
+    message = "统一社会信用代码无效 (invalid unified social credit code)"
 
 
 class InvalidIdNumber(IdentityError):
     code = "id_number_invalid"
+    message = "身份证号码无效 (invalid resident ID number)"
 
 
 class IdentityMissing(IdentityError):
     code = "identity_missing"
+    message = "证书中缺少身份标识 (the certificate carries no identity)"
 
 
 class UnknownCertificateType(IdentityError):
     code = "certificate_type_unknown"
+    message = "无法识别证书类型 (unknown certificate type)"
 
 
 # -- the numbers ---------------------------------------------------------------------------------------

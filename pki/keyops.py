@@ -12,6 +12,7 @@ from asn1crypto import keys as akeys
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 
+from pki.errors import PkiError
 from pki.keys import PrivateKey
 from pki.sm2 import Sm2PrivateKey
 
@@ -19,8 +20,20 @@ HASHES = {"sha1": hashes.SHA1, "sha256": hashes.SHA256, "sha384": hashes.SHA384,
           "sha512": hashes.SHA512}
 
 
-class KeyOperationError(ValueError):
+class KeyOperationError(PkiError):
     """The key refused or failed an operation (wrong key type, bad ciphertext, token error)."""
+
+    code = "key_operation_failed"
+    message = "私钥操作失败 (the key operation failed)"
+    kind = "input"
+
+
+class DecryptionFailed(KeyOperationError):
+    """The key could not decrypt the ciphertext: wrong key or damaged data."""
+
+    code = "decryption_failed"
+    message = "解密失败，密文已损坏或密钥不对 (decryption failed: damaged ciphertext or wrong key)"
+    kind = "integrity"
 
 
 @runtime_checkable
@@ -80,8 +93,8 @@ class FileKey:
             pad = padding.OAEP(mgf=padding.MGF1(h), algorithm=h, label=None)
         try:
             return self._key.decrypt(ciphertext, pad)
-        except ValueError as exc:
-            raise KeyOperationError("RSA 解密失败 (RSA decryption failed)") from exc
+        except ValueError as exc:   # cryptography's "Decryption failed"
+            raise DecryptionFailed("RSA 解密失败 (RSA decryption failed)") from exc
 
     def ecdh(self, peer_public_key: ec.EllipticCurvePublicKey) -> bytes:
         self._need("ec")

@@ -7,16 +7,19 @@ RSA and EC keys come back as ``cryptography`` key objects, SM2 keys as :class:`p
 from __future__ import annotations
 
 import os
-from typing import Union
+from typing import Any, Union
 
-from asn1crypto import algos as _algos, keys as akeys, pem
+from asn1crypto import algos as _algos, core, keys as akeys, pem, x509 as ax509
+from cryptography import x509 as cx509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, padding, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from pki.sm2 import Sm2Error, Sm2PrivateKey, is_sm2_spki
+from pki.errors import PkiError
+from pki.sm2 import Sm2Error, Sm2PrivateKey, Sm2PublicKey, is_sm2_spki
 from pki.oids import SM2_CURVE
 
 PrivateKey = Union[rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey, Sm2PrivateKey]
@@ -28,12 +31,17 @@ _CIPHERS = {"aes128_cbc": (algorithms.AES, 16), "aes192_cbc": (algorithms.AES, 2
 SM2_PBKDF2_ITERATIONS = 65536   # what GmSSL writes
 
 
-class KeyError_(ValueError):
+class KeyError_(PkiError):
     """A key file could not be read: wrong password, unknown format, unsupported algorithm."""
+
+    code = "key_unreadable"
+    message = "无法读取私钥 (the private key cannot be read)"
+    kind = "input"
 
 
 class WrongPassword(KeyError_):
-    pass
+    code = "key_password_wrong"
+    message = "私钥口令错误 (wrong password)"
 
 
 def _der(data: bytes) -> tuple[str | None, bytes]:
@@ -174,19 +182,77 @@ def load_pkcs12(data: bytes, password: bytes | None):
         raise WrongPassword(f"PKCS#12 口令错误或文件损坏 (wrong password or damaged file: {exc})") from exc
 
 
-def public_key_matches(key: PrivateKey, spki: akeys.PublicKeyInfo) -> bool:
-    """Does this private key belong to that public key (for --key/--cert pairs)?"""
+# -- which certificate a key belongs to -------------------------------------------------------------
+
+#: Anything :func:`key_matches_certificate` takes as the key: a private or public key (``cryptography``
+#: or SM2), a :class:`pki.keyops.KeyOps` (a key file or a key on a token), or a SubjectPublicKeyInfo.
+KeyLike = Any
+#: … and as the certificate: asn1crypto or ``cryptography`` certificate, or a SubjectPublicKeyInfo.
+CertificateLike = Union[ax509.Certificate, cx509.Certificate, akeys.PublicKeyInfo]
+
+
+def key_matches_certificate(key: KeyLike, certificate: CertificateLike) -> bool:
+    """Whether ``key`` is the key pair of ``certificate`` (the one rule for key/certificate pairs).
+
+    Both sides become a SubjectPublicKeyInfo in one normal form (:func:`normalised_spki`) and their
+    DER is compared: algorithm and parameters (so an EC P-256 key never matches an SM2 certificate)
+    and the key itself (so RSA ``NULL``/absent parameters or a compressed EC point do not matter).
+    """
+    return normalised_spki(public_key_info(key)) == normalised_spki(_certificate_spki(certificate))
+
+
+def public_key_info(key: KeyLike) -> akeys.PublicKeyInfo:
+    """The SubjectPublicKeyInfo of a private or public key, a KeyOps or a SubjectPublicKeyInfo."""
+    if isinstance(key, akeys.PublicKeyInfo):
+        return key
     if isinstance(key, Sm2PrivateKey):
-        if not is_sm2_spki(spki):
-            return False
-        from pki.sm2 import Sm2PublicKey
-        return key.matches(Sm2PublicKey.from_spki(spki))
-    if is_sm2_spki(spki):
-        return False
-    mine = key.public_key().public_bytes(serialization.Encoding.DER,
-                                         serialization.PublicFormat.SubjectPublicKeyInfo)
-    return mine == spki.dump()
+        return key.public_key.to_spki()
+    if isinstance(key, Sm2PublicKey):
+        return key.to_spki()
+    if isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
+        key = key.public_key()
+    if isinstance(key, (rsa.RSAPublicKey, ec.EllipticCurvePublicKey)):
+        return akeys.PublicKeyInfo.load(key.public_bytes(serialization.Encoding.DER,
+                                                         serialization.PublicFormat.SubjectPublicKeyInfo))
+    if callable(getattr(key, "public_key_info", None)):        # KeyOps: FileKey, pki.pkcs11.TokenKey
+        return key.public_key_info()
+    raise TypeError(f"not a key: {type(key).__name__}")
+
+
+def _certificate_spki(certificate: CertificateLike) -> akeys.PublicKeyInfo:
+    if isinstance(certificate, akeys.PublicKeyInfo):
+        return certificate
+    if isinstance(certificate, ax509.Certificate):
+        return certificate.public_key
+    if isinstance(certificate, cx509.Certificate):
+        return ax509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER)).public_key
+    raise TypeError(f"not a certificate: {type(certificate).__name__}")
+
+
+def normalised_spki(spki: akeys.PublicKeyInfo) -> bytes:
+    """The DER of ``spki`` in one normal form: SM2 as named curve sm2p256v1 with an uncompressed
+    point; RSA (also RSASSA-PSS keys) as rsaEncryption with NULL parameters; EC as a named curve
+    with an uncompressed point. A key that cannot be read this way is compared as it is encoded."""
+    try:
+        if is_sm2_spki(spki):
+            return Sm2PublicKey.from_spki(spki).to_spki().dump()
+        algorithm = spki["algorithm"]["algorithm"].native
+        if algorithm in ("rsa", "rsassa_pss"):
+            numbers = spki["public_key"].parsed
+            return akeys.PublicKeyInfo({
+                "algorithm": {"algorithm": "rsa", "parameters": core.Null()},
+                "public_key": akeys.RSAPublicKey({"modulus": numbers["modulus"].native,
+                                                  "public_exponent": numbers["public_exponent"].native}),
+            }).dump()
+        if algorithm == "ec":
+            public = serialization.load_der_public_key(spki.dump())
+            return public.public_bytes(serialization.Encoding.DER,
+                                       serialization.PublicFormat.SubjectPublicKeyInfo)
+    except (ValueError, Sm2Error, UnsupportedAlgorithm):     # unreadable: compare the encoding as it is
+        pass
+    return spki.dump()
 
 
 __all__ = ["PrivateKey", "KeyError_", "WrongPassword", "load_private_key", "dump_private_key",
-           "load_pkcs12", "decrypt_pkcs8", "encrypt_pkcs8", "public_key_matches", "Sm2Error"]
+           "load_pkcs12", "decrypt_pkcs8", "encrypt_pkcs8", "key_matches_certificate", "public_key_info",
+           "normalised_spki", "Sm2Error"]

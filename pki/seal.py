@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
+from pki.errors import PkiError
 from pki.identity import PartyIdentity
 
 FONT_PATH = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"   # Debian fonts-wqy-zenhei
@@ -22,26 +23,33 @@ SEAL_KINDS = ("公章", "合同专用章", "业务专用章")
 SEAL_RED = (218, 22, 30, 255)
 
 
-class SealError(ValueError):
+class SealError(PkiError):
     """A seal cannot be made or bound. ``code`` is stable for callers."""
 
     code = "seal_invalid"
+    message = "印章无法制作或绑定 (the seal cannot be made or bound)"
+    kind = "input"
 
 
 class CertificateAlreadyHasSeal(SealError):
     code = "certificate_has_seal"
+    message = "该证书已绑定印章 (the certificate already carries a seal)"
+    kind = "state"
 
 
 class SealOwnerMismatch(SealError):
     code = "seal_owner_mismatch"
+    message = "印章所有者与证书主体不符 (the seal's owner is not the certificate's subject)"
 
 
 class SubKeyCarriesNoSeal(SealError):
     code = "sub_key_carries_no_seal"
+    message = "副锁不能加载印章 (a sub-key carries no seal)"
 
 
 class UnknownSealKind(SealError):
     code = "seal_kind_unknown"
+    message = "未知的印章类型 (unknown seal kind)"
 
 
 @dataclass(frozen=True)

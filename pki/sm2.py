@@ -13,6 +13,7 @@ import gmssl_pyx
 from asn1crypto import core, keys, x509
 from cryptography.hazmat.primitives import hashes
 
+from pki.errors import PkiError
 from pki.oids import SM2_CURVE, SM2_DEFAULT_ID
 
 # Curve sm2p256v1 (GB/T 32918.5)
@@ -24,8 +25,20 @@ GX = 0x32C4AE2C1F1981195F9904466A39C9948FE30BBFF2660BE1715A4589334C74C7
 GY = 0xBC3736A2F4F6779C59BDCEE36B692153D0A9877CC62A474002DF32E52139F0A0
 
 
-class Sm2Error(ValueError):
+class Sm2Error(PkiError):
     """An SM2 operation failed: bad key, bad ciphertext, bad signature encoding."""
+
+    code = "sm2_failed"
+    message = "SM2 运算失败 (the SM2 operation failed)"
+    kind = "input"
+
+
+class Sm2DecryptionFailed(Sm2Error):
+    """The SM2 ciphertext does not decrypt: wrong key, or the ciphertext was altered (its C3 hash)."""
+
+    code = "sm2_decryption_failed"
+    message = "SM2 解密失败 (SM2 decryption failed)"
+    kind = "integrity"
 
 
 def sm3(data: bytes) -> bytes:
@@ -123,8 +136,8 @@ class Sm2PrivateKey:
     def decrypt(self, ciphertext: bytes) -> bytes:
         try:
             return gmssl_pyx.sm2_decrypt(self.d, ciphertext)
-        except (gmssl_pyx.GmsslInnerError, ValueError) as exc:
-            raise Sm2Error("SM2 解密失败 (SM2 decryption failed)") from exc
+        except gmssl_pyx.GmsslInnerError as exc:   # the only error gmssl_pyx raises for bad input
+            raise Sm2DecryptionFailed() from exc
 
     # -- PKCS#8 -------------------------------------------------------------------------------
     def to_private_key_info(self) -> keys.PrivateKeyInfo:

@@ -7,7 +7,9 @@ Profile file keys::
     id, name                 profile id and Chinese display name
     chains                   key algorithms offered, one CA chain each: "rsa", "ec", "sm2"
     policy_oid               the certificate policy marking certificates issued for this platform
-    crl_url                  CRL URL pattern; {chain} is "rsa"/"ec"/"sm2" for the end-entity CRL
+    crl_url                  CRL URL pattern; {base_url} is the platform's public base URL, given
+                             to the loader by the caller (the app's PUBLIC_BASE_URL setting);
+                             {chain} is "rsa"/"ec"/"sm2" for the end-entity CRL
                              and "rsa-root"/… for the root's CRL (covering the intermediates)
     anchors                  sub-directory of the trust store holding the CA's *.pem files
     [identity]               see pki.identity.IdentityRules: location, oid, type_location,
@@ -24,11 +26,15 @@ from pathlib import Path
 
 from asn1crypto import x509
 
+from pki.errors import PkiError
 from pki.certs import AnyCertificate, key_algorithm, load_certificates, to_asn1
 from pki.identity import IdentityRules, PartyIdentity, read_identity
 from pki.validation import Rejection, ValidationResult, validate_certificate
 
 CHAINS = ("rsa", "ec", "sm2")
+# The development platform's address, for callers that serve no CRLs themselves (bidtool, tests);
+# the application passes its PUBLIC_BASE_URL setting instead.
+DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 PURPOSES = ("login", "stamping", "encryption")
 SIGNING_USAGE = frozenset({"digital_signature", "non_repudiation"})
 # Encryption certificates: RSA and SM2 keys transport the content key (keyEncipherment); EC keys
@@ -37,34 +43,46 @@ ENCRYPTION_USAGE = {"rsa": frozenset({"key_encipherment"}), "sm2": frozenset({"k
                     "ec": frozenset({"key_agreement"})}
 
 
-class TrustError(ValueError):
+class TrustError(PkiError):
     """The trust list or a profile is wrong or does not know something asked of it."""
+
+    code = "trust_list_invalid"
+    message = "信任列表配置有误 (the trust list is wrong)"
+    kind = "input"
 
 
 class UnknownProfile(TrustError):
-    pass
+    code = "ca_profile_unknown"
+    message = "信任列表中没有该 CA (no such CA profile in the trust list)"
 
 
 class UnknownCa(TrustError):
-    pass
+    code = "ca_unknown"
+    message = "证书的签发 CA 不在信任列表中 (the certificate's CA is not in the trust list)"
 
 
-class RenewalRefused(ValueError):
+class RenewalRefused(PkiError):
     """R7 does not allow this renewal now. ``code`` is stable for callers."""
 
     code = "renewal_refused"
+    message = "现在不能续期该证书 (this certificate cannot be renewed now)"
+    kind = "state"
 
 
 class RenewalNotOpen(RenewalRefused):
     code = "renewal_not_open"
+    message = "续期尚未开放 (renewal is not open yet)"
 
 
 class RenewalNeedsDocuments(RenewalRefused):
     code = "renewal_needs_documents"
+    message = "证书过期过久，须携带资料办理续期 (expired too long ago: documents are needed)"
 
 
 class InvalidServicePeriod(RenewalRefused):
     code = "service_period_invalid"
+    message = "服务期无效 (invalid service period)"
+    kind = "input"
 
 
 @dataclass(frozen=True)
@@ -140,8 +158,9 @@ class CaProfile:
         return read_identity(to_asn1(cert), self)
 
 
-def load_profile(path: Path, anchors_dir: Path | None = None) -> CaProfile:
-    """One profile from a TOML file, with its anchors from ``anchors_dir/<anchors>/*.pem``."""
+def load_profile(path: Path, anchors_dir: Path | None = None, *, base_url: str = DEFAULT_BASE_URL) -> CaProfile:
+    """One profile from a TOML file, with its anchors from ``anchors_dir/<anchors>/*.pem`` and
+    ``{base_url}`` in its CRL URL replaced by ``base_url``."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         ident = data["identity"]
@@ -154,9 +173,11 @@ def load_profile(path: Path, anchors_dir: Path | None = None) -> CaProfile:
                                expired_limit_days=int(ren.get("expired_limit_days", 365)))
         chains = tuple(data["chains"])
         if not chains or set(chains) - set(CHAINS):
-            raise TrustError(f"chains must be a non-empty subset of {CHAINS}")
+            raise TrustError(f"信任列表配置 {path.name} 有误 (bad trust profile {path.name}: chains must be a "
+                             f"non-empty subset of {CHAINS})")
         profile = CaProfile(id=data["id"], name=data["name"], chains=chains, policy_oid=data["policy_oid"],
-                            crl_url=data["crl_url"], anchors=data.get("anchors", data["id"]),
+                            crl_url=data["crl_url"].replace("{base_url}", base_url.rstrip("/")),
+                            anchors=data.get("anchors", data["id"]),
                             identity=rules, renewal=renewal)
     except (KeyError, TypeError, ValueError, tomllib.TOMLDecodeError) as exc:
         raise TrustError(f"信任列表配置 {path.name} 有误 (bad trust profile {path.name}: {exc})") from exc
@@ -244,15 +265,18 @@ class TrustList:
         return result
 
 
-def load_trust_list(config_dir: str | Path, anchors_dir: str | Path | None = None) -> TrustList:
-    """Every ``*.toml`` profile in ``config_dir``, anchors from ``anchors_dir`` (if given)."""
+def load_trust_list(config_dir: str | Path, anchors_dir: str | Path | None = None, *,
+                    base_url: str = DEFAULT_BASE_URL) -> TrustList:
+    """Every ``*.toml`` profile in ``config_dir``, anchors from ``anchors_dir`` (if given), CRL URLs
+    under ``base_url`` (the platform's public base URL, e.g. ``http://127.0.0.1:5000``)."""
     config_dir = Path(config_dir)
     files = sorted(config_dir.glob("*.toml"))
     if not files:
         raise TrustError(f"{config_dir} 中没有 CA 配置 (no CA profiles in {config_dir})")
-    return TrustList([load_profile(f, Path(anchors_dir) if anchors_dir else None) for f in files])
+    return TrustList([load_profile(f, Path(anchors_dir) if anchors_dir else None, base_url=base_url)
+                      for f in files])
 
 
-__all__ = ["CHAINS", "PURPOSES", "TrustError", "UnknownProfile", "UnknownCa", "RenewalRefused", "RenewalNotOpen",
+__all__ = ["CHAINS", "DEFAULT_BASE_URL", "PURPOSES", "TrustError", "UnknownProfile", "UnknownCa", "RenewalRefused", "RenewalNotOpen",
            "RenewalNeedsDocuments", "InvalidServicePeriod", "RenewalTerms", "RenewalRules", "add_years",
            "CaProfile", "TrustList", "load_profile", "load_trust_list"]

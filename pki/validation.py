@@ -28,7 +28,7 @@ from cryptography.exceptions import InvalidSignature
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator.errors import (AlgorithmNotSupported, DisallowedAlgorithmError, ExpiredError,
                                           InsufficientRevinfoError, InvalidCertificateError,
-                                          NotYetValidError, PathBuildingError, PathValidationError,
+                                          NotYetValidError, PathBuildingError, PathError, PathValidationError,
                                           RevokedError, ValidationError)
 from pyhanko_certvalidator.sig_validate import (DEFAULT_VALIDATION_CONTEXT, DefaultSignatureValidator,
                                                 SignatureValidationContext)
@@ -172,14 +172,11 @@ def validate_certificate(cert: AnyCertificate, *, at: datetime, trust_roots: Seq
         warnings += [_soft_fail_warning(exc) for exc in soft]
         if revocation == "soft-fail":
             warnings += _unchecked_warnings(chain, crl_list)
-    except Exception as exc:  # noqa: BLE001 — every library failure becomes a reason, never escapes
+    except (PathError, ValidationError) as exc:   # what pyhanko-certvalidator raises for a chain it refuses
         reasons.append(_explain(exc))
         partial = getattr(exc, "original_path", None)
         if partial is not None:
-            try:
-                chain = tuple(reversed(list(partial.iter_certs(include_root=True)))) or chain
-            except Exception:  # noqa: BLE001 — a partial path is only a courtesy
-                pass
+            chain = tuple(reversed(list(partial.iter_certs(include_root=True)))) or chain
     reasons += _usage_reasons(ee, key_usage)
     if required_policy is not None:
         reasons += _policy_reasons(ee, required_policy)

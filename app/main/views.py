@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import jsonify, render_template
+from flask import current_app, jsonify, render_template
 from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -16,13 +16,16 @@ log = logging.getLogger(__name__)
 
 
 def home() -> ResponseReturnValue:
-    """首页: the trusted CAs and their profiles."""
+    """首页: what the platform offers now (trust list, CRLs, the timestamp service, bidtool), what
+    comes next, and the trusted CAs with their profiles. Addresses come from ``PUBLIC_BASE_URL``."""
     try:
         profiles, problem = profile_views(trust_list()), None
     except TrustListUnavailable as exc:
         log.warning("trust list unavailable: %s", exc)
         profiles, problem = [], str(exc)
-    return render_template("main/home.html", profiles=profiles, problem=problem)
+    base_url = current_app.config["PUBLIC_BASE_URL"]
+    return render_template("main/home.html", profiles=profiles, problem=problem, base_url=base_url,
+                           tsa_url=f"{base_url}/tsa", crl_pattern=f"{base_url}/crl/<CA>-<算法>.crl")
 
 
 def healthz() -> ResponseReturnValue:

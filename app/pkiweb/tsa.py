@@ -53,8 +53,10 @@ def build_default_tsa(app: Flask) -> Any:
 
     - ``tsa.pem``: the TSA certificate (critical EKU timeStamping only, RFC 3161 §2.3),
     - ``tsa.key.pem``: its private key (PKCS#8; dev only: a token key in production),
-    - ``chain.pem`` (optional): the CA certificates sent when a request asks for them,
-    - ``serial``: the serial counter, shared by every worker process (created on first use).
+    - ``chain.pem`` (optional): the CA certificates sent when a request asks for them.
+
+    Serial numbers are random (:class:`pki.timestamps.RandomSerials`): nothing is shared between
+    worker processes or hosts, and nothing in ``TSA_DIR`` is written.
 
     TODO(wiring): ``flask devca init`` should issue these files from the development CA; a
     production set-up points ``TSA_DIR`` elsewhere or sets ``TSA_FACTORY`` to use a token key.
@@ -67,11 +69,11 @@ def build_default_tsa(app: Flask) -> Any:
     from pki.certs import load_certificate, load_certificates
     from pki.keyops import FileKey
     from pki.keys import load_private_key
-    from pki.timestamps import FileSerialCounter, TimeStampAuthority
+    from pki.timestamps import RandomSerials, TimeStampAuthority
     chain_file = directory / "chain.pem"
     chain = load_certificates(chain_file.read_bytes()) if chain_file.is_file() else []
     return TimeStampAuthority(
         FileKey(load_private_key((directory / "tsa.key.pem").read_bytes())),
         load_certificate((directory / "tsa.pem").read_bytes()), chain,
         policy_oid=app.config["TSA_POLICY_OID"], clock=app.extensions["clock"],
-        serials=FileSerialCounter(directory / "serial"))
+        serials=RandomSerials())

@@ -19,10 +19,15 @@ from datetime import datetime
 
 from asn1crypto import keys as akeys
 from pkcs11 import Attribute
+from pkcs11 import exceptions as p11err
 
-from pki.devca import AUTO, AlgorithmNotOffered, DevCA, IssuedCertificate
+from pki.devca.ca import DevCA
+from pki.devca.errors import AlgorithmNotOffered
+from pki.devca.records import IssuedCertificate
+from pki.devca.rules import AUTO
+from pki.errors import PkiError
 from pki.identity import PartyIdentity
-from pki.pkcs11 import TokenSession
+from pki.pkcs11 import TokenError, TokenSession
 
 #: Key algorithm of the CA -> key kind generated on the token.
 TOKEN_KEY_KINDS = {"rsa": "rsa2048", "ec": "ec-p256"}
@@ -113,7 +118,7 @@ def _on_token(ca: DevCA, session: TokenSession, algorithm: str, purpose: str, la
     except BaseException:
         _destroy(session, key_id)
         if record is not None and record.status == "valid":
-            with contextlib.suppress(Exception):    # keep the original error
+            with contextlib.suppress(PkiError, OSError):    # keep the original error
                 ca.revoke(record.serial, "cessation_of_operation")
         raise
     return TokenCertificate(record=record, token_label=session.label, key_label=label, key_id=key_id, key_uri=uri)
@@ -121,7 +126,7 @@ def _on_token(ca: DevCA, session: TokenSession, algorithm: str, purpose: str, la
 
 def _destroy(session: TokenSession, key_id: bytes) -> None:
     """Remove every object with ``key_id`` (clean-up after a failed issuance)."""
-    with contextlib.suppress(Exception):    # clean-up must not hide the error that caused it
+    with contextlib.suppress(p11err.PKCS11Error, TokenError):    # keep the error that caused the clean-up
         with session.raw() as raw:
             for obj in list(raw.get_objects({Attribute.ID: key_id})):
                 obj.destroy()

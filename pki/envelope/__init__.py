@@ -40,7 +40,6 @@ from pki.keyops import KeyOps
 
 PathLike = Union[str, "os.PathLike[str]"]
 Progress = Callable[[int], None]
-_PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError)
 
 
 # -- encryption ---------------------------------------------------------------------------------
@@ -100,7 +99,7 @@ def inspect(path: PathLike) -> EnvelopeInfo:
     The whole structure is checked (a DER file's ciphertext is skipped, not read)."""
     with open(path, "rb") as src:
         parsed = _open(src)
-        return _guard(lambda: finish_envelope(parsed, None))
+        return finish_envelope(parsed, None)
 
 
 def recipient_infos(path: PathLike) -> list[asn1_cms.RecipientInfo]:
@@ -119,7 +118,7 @@ def find_recipient_info(envelope: PathLike | Sequence[asn1_cms.RecipientInfo], c
 def unwrap_content_key(recipient_info: bytes | asn1_cms.RecipientInfo, key: KeyOps, certificate: Certificate) -> bytes:
     """Recover the content-encryption key from one RecipientInfo (its DER or the asn1crypto object)
     with ``key`` (any KeyOps: the bidder's token) and the key's ``certificate``."""
-    return _guard(lambda: _unwrap(recipient_info, key, certificate))
+    return _unwrap(recipient_info, key, certificate)
 
 
 def decrypt_with_content_key(src: PathLike | BinaryIO, dst: PathLike | BinaryIO, content_key: bytes, *,
@@ -137,29 +136,18 @@ def decrypt_with_content_key(src: PathLike | BinaryIO, dst: PathLike | BinaryIO,
 
 
 # -- helpers ------------------------------------------------------------------------------------
-def _guard(fn):
-    """Run ``fn``; parser surprises become :class:`MalformedEnvelope`, never a raw traceback."""
-    try:
-        return fn()
-    except EnvelopeError:
-        raise
-    except _PARSE_ERRORS as exc:
-        raise MalformedEnvelope(f"{type(exc).__name__}: {exc}") from exc
-
-
+# Parser errors become MalformedEnvelope where the bytes are parsed (reader, content, recipients), in try
+# blocks no larger than the parse call: nothing here catches broadly, so a bug stays a bug.
 def _open(src: BinaryIO) -> Parsed:
-    return _guard(lambda: open_envelope(src))
+    return open_envelope(src)
 
 
 def _unwrap_for(parsed: Parsed, key: KeyOps, certificate: Certificate) -> bytes:
-    def run() -> bytes:
-        ri = _find_in(parsed.recipient_infos, certificate)
-        return _unwrap(ri, key, certificate)
-    return _guard(run)
+    return _unwrap(_find_in(parsed.recipient_infos, certificate), key, certificate)
 
 
 def _decrypt(parsed: Parsed, content_key: bytes, dst: BinaryIO, progress: Progress | None) -> EnvelopeInfo:
-    return _guard(lambda: decrypt_parsed(parsed, content_key, dst.write, progress))
+    return decrypt_parsed(parsed, content_key, dst.write, progress)
 
 
 def _decrypt_via_spool(parsed: Parsed, content_key: bytes, dst: BinaryIO, progress: Progress | None,

@@ -5,6 +5,7 @@ preallocated buffers (``readinto`` / ``update_into``), so memory stays flat what
 """
 from __future__ import annotations
 
+import contextlib
 import hmac
 import os
 import queue
@@ -16,6 +17,8 @@ from asn1crypto import algos, core
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from pki.errors import ASN1_ERRORS
+from pki.files import file_descriptor
 from pki.envelope.errors import (IntegrityError, MalformedEnvelope, PaddingError, SourceChanged,
                                  UnsupportedEnvelope)
 
@@ -134,9 +137,7 @@ class ContentAlgorithm:
                     raise MalformedEnvelope("empty GCM nonce")
                 return cls(name, iv, tag_len)
             iv = alg["parameters"].native
-        except (ValueError, TypeError, KeyError) as exc:
-            if isinstance(exc, (MalformedEnvelope, UnsupportedEnvelope)):
-                raise
+        except ASN1_ERRORS as exc:
             raise MalformedEnvelope(f"content-encryption algorithm: {exc}") from None
         if not isinstance(iv, bytes) or len(iv) != 16:
             raise MalformedEnvelope("CBC IV is not 16 bytes")
@@ -203,10 +204,11 @@ def encrypt_stream(alg: ContentAlgorithm, key: bytes, src: BinaryIO, write: Call
 
 
 def _advise_sequential(stream) -> None:
-    try:
-        os.posix_fadvise(stream.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
-    except (AttributeError, OSError, ValueError):
-        pass
+    fd = file_descriptor(stream)
+    if fd is None:
+        return
+    with contextlib.suppress(OSError):   # a pipe (ESPIPE): advice is only a hint
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
 
 
 class ContentDecryptor:

@@ -15,6 +15,8 @@ from pki.envelope.der import INTEGER, OCTET_STRING, OID, SEQUENCE, SET, Frame, H
 from pki.envelope.errors import EnvelopeError, MalformedEnvelope, UnsupportedEnvelope
 from pki.envelope.pem import PemDecoder, looks_like_pem
 from pki.envelope.recipients import RecipientSummary, summarize
+from pki.errors import ASN1_ERRORS
+from pki.files import file_descriptor
 from pki.oids import GM_DATA, GM_ENVELOPED_DATA
 
 _KINDS = {
@@ -115,9 +117,12 @@ def open_envelope(stream: BinaryIO) -> Parsed:
 
 def _buffer_size(stream: BinaryIO, largest: int = 1 << 20) -> int:
     """1 MiB, or less for a small file (allocating 1 MiB costs more than opening a small envelope)."""
+    fd = file_descriptor(stream)
+    if fd is None:
+        return largest
     try:
-        return max(4096, min(largest, os.fstat(stream.fileno()).st_size - stream.tell() + 64))
-    except (AttributeError, OSError, ValueError):
+        return max(4096, min(largest, os.fstat(fd).st_size - stream.tell() + 64))
+    except OSError:   # tell() on a pipe
         return largest
 
 
@@ -125,14 +130,12 @@ def _recipient_infos(raw: bytes, fmt: str) -> list[cms.RecipientInfo]:
     try:
         parsed = cms.RecipientInfos.load(raw)
         parsed.native
-        infos = list(parsed)
-        for ri in infos:
-            summarize(ri)
-            _check_version(ri, fmt)
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        if isinstance(exc, MalformedEnvelope):
-            raise
+    except (*ASN1_ERRORS, AttributeError) as exc:   # asn1crypto's .native raises AttributeError on some damage
         raise MalformedEnvelope(f"RecipientInfos: {exc}") from None
+    infos = list(parsed)
+    for ri in infos:
+        summarize(ri)
+        _check_version(ri, fmt)
     if not infos:
         raise MalformedEnvelope("no RecipientInfo")
     return infos

@@ -5,6 +5,11 @@ with any :class:`pki.keyops.KeyOps` (file key now, token key later: only KeyOps 
 - EC: KeyAgreeRecipientInfo, RFC 5753 dhSinglePass-stdDH-sha256kdf-scheme, ephemeral originator key,
   ECC-CMS-SharedInfo into the X9.63 KDF, AES-256 key wrap (RFC 3394).
 - SM2: GM/T 0010 KeyTransRecipientInfo (version 1), SM2 encryption of the CEK as GM/T 0009 SM2Cipher.
+
+A recipient certificate whose keyUsage forbids what its family does with the key (key transport for
+RSA and SM2: keyEncipherment; key agreement for EC: keyAgreement) is refused with
+:class:`RecipientKeyUsageError`: a signing certificate given where the encryption certificate was
+meant would otherwise seal a bid its holder's encryption key cannot open.
 """
 from __future__ import annotations
 
@@ -14,14 +19,16 @@ from typing import Any
 
 from asn1crypto import cms, core, keys, x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding
 from cryptography.hazmat.primitives.kdf.x963kdf import X963KDF
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 
 from pki.certs import CertificateError, to_asn1
-from pki.envelope.errors import (KeyMismatch, KeyUnwrapError, MalformedEnvelope, NotAddressedToCertificate,
-                                 RecipientError, UnsupportedEnvelope)
+from pki.envelope.errors import (EnvelopeError, KeyMismatch, KeyUnwrapError, MalformedEnvelope,
+                                 NotAddressedToCertificate, RecipientError, UnsupportedEnvelope)
+from pki.errors import ASN1_ERRORS
 from pki.keyops import KeyOperationError, KeyOps
+from pki.keys import key_matches_certificate
 from pki.oids import SM2_ENCRYPT, SM2_EXCHANGE
 from pki.sm2 import Sm2Error, Sm2PublicKey, is_sm2_spki
 
@@ -66,6 +73,52 @@ class RecipientSummary:
     subject_key_identifier: str | None  # hex
 
 
+# keyUsage bit (RFC 5280 §4.2.1.3) each family needs, and what it is for
+_KEY_USAGE_NEEDED = {"rsa": ("key_encipherment", "密钥传输", "key transport"),
+                     "sm2": ("key_encipherment", "密钥传输", "key transport"),
+                     "ec": ("key_agreement", "密钥协商", "key agreement")}
+
+
+class RecipientKeyUsageError(RecipientError):
+    """The certificate's keyUsage forbids the key transport or key agreement an envelope needs:
+    most often a signing certificate where the encryption certificate was meant."""
+
+    code = "recipient_key_usage"
+    kind = "input"
+
+    def __init__(self, subject: str, needed: str, purpose: tuple[str, str], key_usage: list[str]):
+        have = ", ".join(key_usage) or "none"
+        message = (f"证书 {subject} 的密钥用法（{have}）不含 {needed}，不能用于{purpose[0]}，"
+                   f"不能作为数字信封的接收者；这可能是签名证书，请改用加密证书 "
+                   f"(the certificate {subject} cannot receive an envelope: its keyUsage ({have}) lacks "
+                   f"{needed}, which {purpose[1]} needs; is it a signing certificate? use the encryption "
+                   f"certificate)")
+        EnvelopeError.__init__(self, message, subject=subject, needed=needed, key_usage=key_usage)
+        self.detail = message
+
+
+def check_recipient(cert: Certificate) -> x509.Certificate:
+    """``cert`` as an asn1crypto certificate, if it may receive an envelope: a key family we can
+    encrypt to and a keyUsage (when the extension is present) that allows it."""
+    cert = as_certificate(cert)
+    kind = family(cert)
+    usage = cert.key_usage_value
+    if usage is None:           # no extension: any use (RFC 5280)
+        return cert
+    bits = set(usage.native)
+    needed, *purpose = _KEY_USAGE_NEEDED[kind]
+    if needed not in bits:
+        raise RecipientKeyUsageError(cert.subject.human_friendly, _rfc_name(needed), tuple(purpose),
+                                     [_rfc_name(b) for b in sorted(bits)])
+    return cert
+
+
+def _rfc_name(bit: str) -> str:
+    """asn1crypto's ``key_encipherment`` as RFC 5280 writes it: ``keyEncipherment``."""
+    first, *rest = bit.split("_")
+    return first + "".join(w.capitalize() for w in rest)
+
+
 # -- certificates -------------------------------------------------------------------------------
 def as_certificate(cert: Certificate) -> x509.Certificate:
     """An asn1crypto certificate from asn1crypto, ``cryptography`` or PEM/DER bytes."""
@@ -103,6 +156,7 @@ def _issuer_serial(cert: x509.Certificate) -> cms.IssuerAndSerialNumber:
 def make_recipient_info(cert: x509.Certificate, cek: bytes, *, rsa_padding: str = "oaep",
                         gmssl_compat: bool = False) -> cms.RecipientInfo:
     """Wrap ``cek`` to ``cert``: one RecipientInfo."""
+    cert = check_recipient(cert)
     kind = family(cert)
     if kind == "rsa":
         pub = _crypto_public_key(cert)
@@ -203,25 +257,9 @@ def find_recipient_info(infos: list[cms.RecipientInfo], cert: Certificate) -> cm
 
 
 def _check_key(key: KeyOps, cert: x509.Certificate) -> None:
-    try:
-        ours = key.public_key_info()
-    except Exception as exc:   # a token may fail in its own ways; say so clearly
-        raise KeyUnwrapError(f"the key could not give its public key: {exc}") from None
-    if _public_key_id(ours) != _public_key_id(cert.public_key):
+    ours = key.public_key_info()   # a token's failure is its own KeyOperationError, explained there
+    if not key_matches_certificate(ours, cert):
         raise KeyMismatch()
-
-
-def _public_key_id(spki) -> tuple:
-    if is_sm2_spki(spki):
-        return ("sm2", Sm2PublicKey.from_spki(spki).point)
-    pub = serialization.load_der_public_key(spki.dump())
-    if isinstance(pub, rsa.RSAPublicKey):
-        n = pub.public_numbers()
-        return ("rsa", n.n, n.e)
-    if isinstance(pub, ec.EllipticCurvePublicKey):
-        return ("ec", pub.curve.name, pub.public_bytes(serialization.Encoding.X962,
-                                                       serialization.PublicFormat.UncompressedPoint))
-    return ("other", spki.dump())
 
 
 def unwrap_content_key(recipient_info: bytes | cms.RecipientInfo, key: KeyOps, certificate: Certificate) -> bytes:
@@ -255,11 +293,14 @@ def _unwrap_ktri(ktri: cms.KeyTransRecipientInfo, key: KeyOps) -> bytes:
     if name == "rsaes_pkcs1v15":
         return key.rsa_decrypt(encrypted, oaep_hash=None)
     if name == "rsaes_oaep":
-        params = alg["parameters"]
-        digest = params["hash_algorithm"]["algorithm"].native
-        mgf = params["mask_gen_algorithm"]
-        mgf_digest = mgf["parameters"]["algorithm"].native
-        label = params["p_source_algorithm"]["parameters"].native
+        try:   # the parameters are parsed on first access, by the algorithm's type
+            params = alg["parameters"]
+            digest = params["hash_algorithm"]["algorithm"].native
+            mgf = params["mask_gen_algorithm"]
+            mgf_digest = mgf["parameters"]["algorithm"].native
+            label = params["p_source_algorithm"]["parameters"].native
+        except ASN1_ERRORS as exc:
+            raise MalformedEnvelope(f"RSAES-OAEP parameters: {exc}") from None
         if mgf["algorithm"].native != "mgf1" or digest not in _OAEP_HASHES or mgf_digest != digest or label:
             raise UnsupportedEnvelope(f"RSAES-OAEP with {digest}, {mgf['algorithm'].native}-{mgf_digest}"
                                       f"{', a label' if label else ''}")
@@ -360,5 +401,5 @@ def new_content_key(length: int) -> bytes:
     return os.urandom(length)
 
 
-__all__ = ["RecipientSummary", "as_certificate", "family", "make_recipient_info", "unwrap_content_key",
+__all__ = ["RecipientSummary", "RecipientKeyUsageError", "check_recipient", "as_certificate", "family", "make_recipient_info", "unwrap_content_key",
            "find_recipient_info", "load_recipient_info", "summarize", "addressed_to"]

@@ -11,6 +11,7 @@ from pki.envelope.content import ContentAlgorithm, encrypt_stream
 from pki.envelope.der import OCTET_STRING, Late, header, layout, tlv
 from pki.envelope.errors import RecipientError
 from pki.envelope.reader import EnvelopeInfo
+from pki.files import file_descriptor
 from pki.envelope.recipients import (Certificate, as_certificate, family, make_recipient_info,
                                      new_content_key, summarize)
 
@@ -37,33 +38,33 @@ def _preallocate(dst: BinaryIO, nbytes: int) -> int | None:
     """Reserve the envelope's exact size on disk before streaming into a regular file: the
     filesystem allocates once instead of per write (measured here: 1 GiB AES-CBC 2.3–2.6 s instead
     of 2.6–4.3 s). Returns the end offset reserved, or None when ``dst`` is not a regular file."""
+    fd = file_descriptor(dst)
+    if fd is None:
+        return None
     try:
-        fd = dst.fileno()
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return None
         dst.flush()
         start = dst.tell()
         os.posix_fallocate(fd, start, nbytes)
         return start + nbytes
-    except (AttributeError, OSError, ValueError):
+    except OSError:   # a filesystem without fallocate, a full disk: write without reserving
         return None
 
 
 def remaining_size(stream: BinaryIO) -> int | None:
     """Bytes left in a regular file, or None (a pipe, a socket, an unsized object)."""
-    try:
-        st = os.fstat(stream.fileno())
+    fd = file_descriptor(stream)
+    if fd is not None:
+        st = os.fstat(fd)
         if stat.S_ISREG(st.st_mode):
             return st.st_size - stream.tell()
-    except (AttributeError, OSError, ValueError):
-        pass
-    try:
-        here = stream.tell()
-        end = stream.seek(0, os.SEEK_END)
-        stream.seek(here)
-        return end - here
-    except (AttributeError, OSError, ValueError):
+    if not (hasattr(stream, "seekable") and stream.seekable()):
         return None
+    here = stream.tell()
+    end = stream.seek(0, os.SEEK_END)
+    stream.seek(here)
+    return end - here
 
 
 def write_envelope(src: BinaryIO, dst: BinaryIO, *, recipients: Sequence[Certificate], cipher: str | None,

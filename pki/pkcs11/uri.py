@@ -18,6 +18,8 @@ import string
 from dataclasses import dataclass, field
 from urllib.parse import unquote_to_bytes
 
+from pki.errors import PkiError
+
 SCHEME = "pkcs11:"
 OBJECT_TYPES = ("public", "private", "cert", "secret-key", "data")
 
@@ -49,8 +51,12 @@ _PCHAR = frozenset(_UNRESERVED + _RES_AVAIL + "&")      # pk11-pchar: path value
 _QCHAR = frozenset(_UNRESERVED + _RES_AVAIL + "/?|")    # pk11-qchar: query values may hold '/?|'
 
 
-class Pkcs11UriError(ValueError):
+class Pkcs11UriError(PkiError):
     """A ``pkcs11:`` URI does not follow RFC 7512."""
+
+    code = "pkcs11_uri_invalid"
+    message = "PKCS#11 URI 无效 (the pkcs11: URI does not follow RFC 7512)"
+    kind = "input"
 
 
 @dataclass(frozen=True)

@@ -5,14 +5,18 @@ GM/T 0010 signedData (SM2 with SM3, standard flavour with Z, and GmSSL's flavour
     result = verify(der, trust_roots=[root])
     result.ok, result.flavour, result.signer_subject, result.reasons
 
-Timestamps (RFC 3161) are added and checked with :mod:`pki.timestamps` (:func:`pki.timestamps.add_timestamp`);
-:func:`verify` checks an attached token by itself.
+Timestamps (RFC 3161) are added with :func:`pki.timestamps.add_timestamp`; :func:`verify` checks an
+attached token by itself (:mod:`pki.signature.timestamp`, also :func:`verify_timestamp_token` for a token alone).
 """
 from pki.signature.cms import sign, sign_to_file
-from pki.signature.errors import SignatureError, SignatureFormatError, SigningError, TimestampError
-from pki.signature.verify import SignatureVerification, load_signed_data, verify
+from pki.signature.errors import (SignatureError, SignatureFormatError, SigningError, TimestampError,
+                                  TimestampMismatch)
+from pki.signature.signed_data import load_signed_data
+from pki.signature.timestamp import TimestampInfo, verify_timestamp_token
+from pki.signature.verify import SignatureVerification, verify
 
 FLAVOURS = ("cms", "gm-standard", "gm-gmssl")
 
 __all__ = ["sign", "sign_to_file", "verify", "SignatureVerification", "load_signed_data", "FLAVOURS",
-           "SignatureError", "SignatureFormatError", "SigningError", "TimestampError"]
+           "SignatureError", "SignatureFormatError", "SigningError", "TimestampError", "TimestampMismatch",
+           "TimestampInfo", "verify_timestamp_token"]

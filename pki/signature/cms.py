@@ -28,6 +28,7 @@ from asn1crypto import algos, cms, core, pem, tsp, x509
 from pki.certs import AnyCertificate, to_asn1
 from pki.files import atomic_output
 from pki.keyops import KeyOperationError, KeyOps
+from pki.keys import key_matches_certificate
 from pki.oids import SM2_DEFAULT_ID
 from pki.signature import _der, gm
 from pki.signature._digest import Content, content_size, digest, digest_content, is_path, iter_content, read_content
@@ -254,8 +255,7 @@ def _check_key_matches(key: KeyOps, cert: x509.Certificate) -> None:
         mine = key.public_key_info()
     except KeyOperationError as exc:
         raise SigningError(f"无法读取签名密钥的公钥 (cannot read the signing key's public key: {exc})") from exc
-    theirs = cert.public_key
-    if mine.dump() != theirs.dump() and mine["public_key"].native != theirs["public_key"].native:
+    if not key_matches_certificate(mine, cert):
         raise SigningError("签名私钥与证书不匹配 (the signing key does not belong to the certificate "
                            f"{cert.subject.human_friendly})")
 

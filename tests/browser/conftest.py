@@ -1,13 +1,23 @@
 """Browser tests: Playwright (sync API) drives Debian's Chromium against a real server on a free
-loopback port. No outside host is ever looked up (STACK.md: Chromium flags)."""
+loopback port. No outside host is ever looked up (STACK.md: Chromium flags).
+
+``screenshots(page, name)`` saves the page at a desktop size and at a phone width into
+``test-artifacts/screenshots/`` (git ignores it; ``EBID_SCREENSHOT_DIR`` moves it), so that a person
+can look at what the browser drew."""
 from __future__ import annotations
 
+import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 CHROMIUM = Path("/usr/lib/chromium/chromium")
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}          # a current phone's CSS width
+SCREENSHOT_DIR = Path(os.environ.get("EBID_SCREENSHOT_DIR")
+                      or Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots")
 CHROMIUM_ARGS = [
     "--disable-quic",
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
@@ -42,6 +52,7 @@ def live_server(tmp_path_factory):
     with app.app_context():
         flask_migrate.upgrade()
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    app.config["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{server.server_port}"   # as `make run` would set it
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
@@ -52,3 +63,22 @@ def live_server(tmp_path_factory):
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Callable[..., dict[str, Path]]:
+    """``screenshots(page, name)``: full-page PNGs of the page's current URL at 1280×800
+    (``<name>-desktop.png``) and 390×844 (``<name>-390.png``) in :data:`SCREENSHOT_DIR`; returns
+    ``{"desktop": path, "phone": path}``. The viewport is left at the desktop size."""
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+
+    def take(page, name: str) -> dict[str, Path]:
+        paths = {}
+        for label, size, suffix in (("phone", PHONE, "390"), ("desktop", DESKTOP, "desktop")):
+            page.set_viewport_size(size)
+            path = SCREENSHOT_DIR / f"{name}-{suffix}.png"
+            page.screenshot(path=str(path), full_page=True)
+            paths[label] = path
+        return paths
+
+    return take

@@ -1,4 +1,5 @@
-"""The home page in a real browser: the trusted CAs are listed and the page renders in Chinese."""
+"""The home page in a real browser: the trusted CAs are listed, the page renders in Chinese, and it
+fits a phone's width (no sideways scrolling at 390 px)."""
 from __future__ import annotations
 
 import pytest
@@ -6,10 +7,8 @@ from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOT = "/tmp/ebid-home.png"
 
-
-def test_home_page_lists_trusted_cas(page: Page, live_server: str):
+def test_home_page_lists_trusted_cas(page: Page, live_server: str, screenshots):
     failed: list[str] = []
     page.on("requestfailed", lambda req: failed.append(req.url))
     response = page.goto(live_server + "/")
@@ -27,8 +26,31 @@ def test_home_page_lists_trusted_cas(page: Page, live_server: str):
         "el => getComputedStyle(el).backgroundColor")
     assert background not in ("rgba(0, 0, 0, 0)", "transparent")
     assert failed == []
-    page.set_viewport_size({"width": 1280, "height": 900})
-    page.screenshot(path=SCREENSHOT, full_page=True)
+    shots = screenshots(page, "home")
+    assert all(path.stat().st_size > 0 for path in shots.values())
+
+
+def test_home_page_shows_the_services_at_the_platform_address(page: Page, live_server: str):
+    page.goto(live_server + "/")
+    expect(page.locator("#tsa-address")).to_have_text(f"{live_server}/tsa")
+    expect(page.locator("#crl-address")).to_contain_text(f"{live_server}/crl/")
+    expect(page.locator("article.ca-profile[data-profile=netca]")).to_contain_text(
+        f"{live_server}/crl/netca-rsa.crl")
+
+
+@pytest.mark.parametrize("path", ["/", "/no-such-page"])
+def test_page_fits_a_phone_without_sideways_scrolling(page: Page, live_server: str, path: str):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server + path)
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], f"{path}: the page is {widths[0]} px wide in a {widths[1]} px window"
+    # Nothing sticks out on the right either (an overflowing child of a clipped box would not
+    # widen the page but would still be cut off).
+    wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
+        .filter(el => !el.closest('.table-scroll'))
+        .filter(el => el.getBoundingClientRect().right > window.innerWidth + 0.5)
+        .map(el => el.tagName + '.' + el.className)""")
+    assert wide == [], wide
 
 
 def test_unknown_page_shows_chinese_404(page: Page, live_server: str):

@@ -7,6 +7,9 @@ import pytest
 from flask import Blueprint, render_template_string, request
 
 from bidding.errors import Conflict, DomainError, NotFound
+from pki.envelope import IntegrityError
+from pki.errors import PkiError
+from pki.pkcs11 import PinIncorrect
 
 FORM = """{% extends "base.html" %}{% block content %}
 <form method="post"><input type="hidden" name="csrf_token" value="{{ csrf_token() }}">
@@ -19,6 +22,12 @@ pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 class DeadlinePassed(Conflict):
     code = "deadline_passed"
     message = "投标截止时间已过 (the bid deadline has passed)"
+
+
+class _DiskFull(PkiError):
+    code = "store_write_failed"
+    message = "写入文件失败 (writing the file failed)"
+    kind = "io"
 
 
 def _add_test_routes(app) -> None:
@@ -46,6 +55,14 @@ def _add_test_routes(app) -> None:
     @bp.route("/t/boom")
     def boom():
         raise RuntimeError("a bug")
+
+    @bp.route("/t/pki/<kind>")
+    def pki_refuse(kind: str):
+        if kind == "pin":
+            raise PinIncorrect(2)
+        if kind == "tampered":
+            raise IntegrityError()
+        raise _DiskFull("/srv/store/envelopes/secret-path.der")
 
     app.register_blueprint(bp)
 
@@ -92,6 +109,38 @@ def test_domain_errors_become_their_status(test_app):
                                  "message": "投标截止时间已过 (the bid deadline has passed)",
                                  "details": {"tender": "T-1"},
                                  "request_id": api.headers["X-Request-ID"]}
+
+
+def test_wrong_pin_is_a_4xx_page_in_chinese_and_json_for_json_clients(test_app):
+    client = test_app.test_client()
+    page = client.get("/t/pki/pin")
+    assert 400 <= page.status_code < 500
+    assert page.mimetype == "text/html"
+    assert "PIN 码错误，还可尝试 2 次" in page.get_data(as_text=True)
+    api = client.get("/t/pki/pin", headers={"Accept": "application/json"})
+    assert api.status_code == page.status_code
+    error = api.json["error"]
+    assert error["code"] == PinIncorrect(2).code and error["message"].startswith("PIN 码错误")
+    assert error["request_id"] == api.headers["X-Request-ID"]
+
+
+def test_pki_integrity_error_is_422(test_app):
+    client = test_app.test_client()
+    page = client.get("/t/pki/tampered")
+    assert page.status_code == 422
+    assert "数字信封完整性校验失败" in page.get_data(as_text=True)
+    api = client.get("/t/pki/tampered", headers={"Accept": "application/json"})
+    assert api.status_code == 422
+    assert api.json["error"]["code"] == "envelope_tampered"
+
+
+def test_pki_io_error_is_a_generic_500(test_app, caplog):
+    response = test_app.test_client().get("/t/pki/io", headers={"Accept": "application/json"})
+    assert response.status_code == 500
+    assert response.json["error"]["code"] == "internal_error"
+    assert "secret-path" not in response.get_data(as_text=True)
+    assert any(r.levelname == "ERROR" and getattr(r, "error_code", None) == "store_write_failed"
+               for r in caplog.records)
 
 
 def test_unexpected_exception_is_a_500_page_outside_tests(test_app):

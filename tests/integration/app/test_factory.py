@@ -16,7 +16,8 @@ from config.settings import load_settings
 
 
 def test_development_defaults(tmp_path, monkeypatch):
-    for var in ("DATABASE_URL", "SECRET_KEY", "EBID_ENV", "EBID_FILE_STORE", "EBID_DEVCA_DIR"):
+    for var in ("DATABASE_URL", "SECRET_KEY", "EBID_ENV", "EBID_FILE_STORE", "EBID_DEVCA_DIR", "EBID_BASE_URL",
+                "HOST", "PORT"):
         monkeypatch.delenv(var, raising=False)
     app = create_app(instance_path=tmp_path / "inst")
     assert app.config["ENV_NAME"] == "development"
@@ -25,6 +26,7 @@ def test_development_defaults(tmp_path, monkeypatch):
     assert (tmp_path / "inst" / "files").is_dir()
     assert app.config["WTF_CSRF_ENABLED"] is True and not app.testing
     assert isinstance(app.extensions["clock"], SystemClock)
+    assert app.config["PUBLIC_BASE_URL"] == "http://127.0.0.1:5000"
 
 
 def test_secret_key_generated_once_with_private_mode(tmp_path, monkeypatch):

@@ -1,6 +1,7 @@
 """CRL distribution and the /tsa endpoint's HTTP contract."""
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -142,6 +143,14 @@ def test_tsa_built_from_files_answers_openssl(app, client, tmp_path):
                           capture_output=True, text=True, check=True).stdout
     assert app.config["TSA_POLICY_OID"] in text
     assert "Nov 23 08:00:00" in text and "2026" in text     # the app's (frozen) clock
+    # random 128-bit serials (RFC 3161 §2.4.2: unique per TSA): nothing shared between workers or hosts
+    first_serial = int(re.search(r"Serial number: 0x([0-9A-F]+)", text).group(1), 16)
+    assert first_serial.bit_length() == 128
     second = client.post("/tsa", data=query, content_type="application/timestamp-query")
     assert second.status_code == 200
-    assert (Path(app.config["DEVCA_DIR"]) / "tsa" / "serial").read_text().strip() == "2"
+    reply.write_bytes(second.data)
+    text = subprocess.run(["openssl", "ts", "-reply", "-in", str(reply), "-text"],
+                          capture_output=True, text=True, check=True).stdout
+    assert int(re.search(r"Serial number: 0x([0-9A-F]+)", text).group(1), 16) != first_serial
+    assert sorted(p.name for p in (Path(app.config["DEVCA_DIR"]) / "tsa").iterdir()) == [
+        "chain.pem", "tsa.key.pem", "tsa.pem"]                  # no counter file written

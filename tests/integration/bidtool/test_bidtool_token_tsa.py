@@ -65,8 +65,22 @@ def test_wrong_pin_is_reported_with_attempts_left(bidtool, token_key, tmp_path):
     assert bidtool("encrypt", "--to", cert, "p", "env").code == 0
     wrong_uri = uri.split("?")[0] + f"?pin-source={bad}"
     r = bidtool("decrypt", "--pkcs11", wrong_uri, "--cert", cert, "env", "out", extra_env=env)
-    assert r.code == 2 and "9" in r.err and len(r.err.splitlines()) == 1
+    assert r.code == 1 and "9 attempts left" in r.err and len(r.err.splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_last_attempt_is_singular(bidtool, token_key, tmp_path):
+    """After eight wrong PINs the user reads "1 attempt left", not "1 attempts"."""
+    uri, cert, env, _ = token_key
+    bad = tmp_path / "bad-pin"
+    bad.write_text("000000")
+    (tmp_path / "p").write_bytes(b"x")
+    assert bidtool("encrypt", "--to", cert, "p", "env").code == 0
+    wrong_uri = uri.split("?")[0] + f"?pin-source={bad}"
+    lines = [bidtool("decrypt", "--pkcs11", wrong_uri, "--cert", cert, "env", "out", extra_env=env).err
+             for _ in range(9)]
+    assert "2 attempts left" in lines[-2]
+    assert "还可尝试 1 次" in lines[-1] and "1 attempt left" in lines[-1], lines[-1]
 
 
 @pytest.fixture

@@ -54,7 +54,7 @@ def devca(cli_app):
     from pki.devca import DevCA
     config = cli_app.config
     return DevCA(config["DEVCA_DIR"], config["TRUST_ANCHORS_DIR"], config_dir=config["TRUST_CONFIG_DIR"],
-                 clock=cli_app.extensions["clock"])
+                 clock=cli_app.extensions["clock"], base_url=config["PUBLIC_BASE_URL"])
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from support.cli import T0, assert_one_line_error, invoke
 from pki.certs import load_certificate
 from pki.identity import id_number_check_char
-from pki.keys import load_private_key, public_key_matches
+from pki.keys import key_matches_certificate, load_private_key
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)   # no database work here
 
@@ -44,7 +44,7 @@ def test_init_issues_tsa_and_platform_certificates_once(pristine_ca, cli_app, op
             assert "Extended Key Usage" not in text
         purpose = ["-purpose", "timestampsign"] if eku else []
         openssl("verify", *purpose, "-attime", str(int(T0.timestamp()) + 60), "-CAfile", str(chain), str(cert))
-        assert public_key_matches(load_private_key(key.read_bytes()), load_certificate(cert.read_bytes()).public_key)
+        assert key_matches_certificate(load_private_key(key.read_bytes()), load_certificate(cert.read_bytes()).public_key)
         assert oct(key.stat().st_mode & 0o777) == "0o600"
     # again on the copy: everything kept, nothing issued
     again = invoke(cli_app, "devca", "init")
@@ -74,7 +74,7 @@ def test_issue_sm2_natural_person_encryption(cli_app, devca):
     assert (rec.algorithm, rec.kind, rec.id_number, rec.purpose) == ("sm2", "natural_person", ID_NUMBER, "encryption")
     assert datetime.fromisoformat(rec.not_after).year == T0.year + 2
     key = load_private_key(devca.path(rec.key_file).read_bytes(), PASS["KEYPASS"].encode())
-    assert public_key_matches(key, devca.certificate(rec.serial).public_key)
+    assert key_matches_certificate(key, devca.certificate(rec.serial).public_key)
     assert devca.trust_list().validate(devca.certificate(rec.serial), T0, "encryption", crls=devca.crls()).ok
 
 

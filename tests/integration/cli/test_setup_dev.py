@@ -21,7 +21,7 @@ from pki import pkcs11 as tokens
 from pki.certs import load_certificate, to_cryptography
 from devsetup.softhsm import softhsm_tokens
 from pki.identity import validate_credit_code
-from pki.keys import load_private_key, public_key_matches
+from pki.keys import key_matches_certificate, load_private_key
 
 
 def _counts(app) -> tuple[int, int]:
@@ -133,7 +133,7 @@ def test_demo_parties_and_certificates(cli_app, instance, devca, clock, openssl,
                 assert c.algorithm == "sm2" and stat.S_IMODE(os.stat(folder / c.key_file).st_mode) == 0o600
                 key = load_private_key((folder / c.key_file).read_bytes(),
                                        secrets[spec.key]["key_password"].encode())
-                assert public_key_matches(key, cert.public_key)
+                assert key_matches_certificate(key, cert.public_key)
                 # an outside check of the SM2 certificate's signature (OpenSSL 3.0 applies distid
                 # to the certificate being verified only: check the leaf → intermediate link)
                 chain_text = (folder / c.chain_file).read_text()

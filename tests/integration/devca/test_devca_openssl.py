@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from support.devca import PASSWORD, T0, crl_moment, days, epoch, institution, openssl, pem_of_crl
-from pki.keys import load_private_key, public_key_matches
+from pki.keys import key_matches_certificate, load_private_key
 
 DISTID = "distid:1234567812345678"
 
@@ -68,7 +68,7 @@ def test_generated_keys_open_and_match(devca, tmp_path):
     key_pem = devca.path(sm2.key_file).read_bytes()
     assert key_pem.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
     key = load_private_key(key_pem, PASSWORD)
-    assert public_key_matches(key, devca.certificate(sm2.serial).public_key)
+    assert key_matches_certificate(key, devca.certificate(sm2.serial).public_key)
 
 
 def test_intermediate_is_a_ca_with_crl_distribution_point(devca):

@@ -8,7 +8,7 @@ import pytest
 from asn1crypto import cms
 
 from pki.signature import SigningError, sign, sign_to_file, verify
-from pki.signature.verify import load_signed_data
+from pki.signature import load_signed_data
 
 DOC = "投标回执 receipt\nline two\r\nend".encode()
 

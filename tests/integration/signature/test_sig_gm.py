@@ -11,7 +11,7 @@ from pki.certs import load_certificate_file
 from pki.keyops import FileKey
 from pki.keys import load_private_key
 from pki.signature import sign, verify
-from pki.signature.verify import load_signed_data
+from pki.signature import load_signed_data
 
 
 @pytest.fixture(scope="module")

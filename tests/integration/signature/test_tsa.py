@@ -14,9 +14,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from pki.signature import TimestampError, sign, verify
-from pki.timestamps import (FileSerialCounter, MemorySerialCounter, TimeStampAuthority, TsaConfigurationError,
-                     _TimeStampResp, add_timestamp, build_request, extract_timestamp_token, request_token,
-                     verify_timestamp_token)
+from pki.errors import PkiError
+from pki.signature import TimestampMismatch
+from pki.timestamps import (MemorySerialCounter, RandomSerials, TimeStampAuthority, TimeStampResp,
+                            TsaAddressInvalid, TsaConfigurationError, add_timestamp, build_request,
+                            extract_timestamp_token, request_token, verify_timestamp_token)
 
 TSA_POLICY = "1.3.6.1.4.1.99999.1.1"   # as in conftest.py
 
@@ -33,7 +35,7 @@ def files(tmp_path, tsa_chain):
 
 
 def _status(resp_der: bytes):
-    resp = _TimeStampResp.load(resp_der)
+    resp = TimeStampResp.load(resp_der)
     return resp["status"]["status"].native, set(resp["status"]["fail_info"].native or ())
 
 
@@ -59,7 +61,7 @@ def test_openssl_query_reply_verify(run_openssl, attime, tsa, tsa_chain, files, 
                            untrusted, "-attime", attime)
         assert b"Verification: OK" in proc.stdout
     # our own check of the same token; certificates only when asked for
-    token = _TimeStampResp.load(reply.read_bytes())["time_stamp_token"].dump()
+    token = TimeStampResp.load(reply.read_bytes())["time_stamp_token"].dump()
     carried = verify.__globals__["load_signed_data"](token)[1]["certificates"]
     assert (len(carried) if carried.contents else 0) == (2 if with_cert else 0)
     info = verify_timestamp_token(token, data=DATA, trust_roots=[tsa_chain.root],
@@ -125,18 +127,28 @@ def test_md5_query_from_openssl_is_rejected(run_openssl, tsa, tmp_path):
     assert _status(tsa.respond((tmp_path / "q").read_bytes())) == ("rejection", {"bad_alg"})
 
 
-def test_serials_unique_and_monotonic_across_restarts(tsa_chain, clock, tmp_path):
-    counter_file = tmp_path / "serial"
-    serials = []
-    for _ in range(2):   # two "processes" in a row on the same file
-        tsa = TimeStampAuthority(tsa_chain.key, tsa_chain.leaf, [], TSA_POLICY, clock,
-                                 serials=FileSerialCounter(counter_file))
-        for _ in range(3):
-            token = tsa.stamp(os.urandom(32))
-            serials.append(verify_timestamp_token(token, trust_roots=[tsa_chain.root],
-                                                  intermediates=[tsa_chain.intermediate]).serial_number)
-    assert serials == sorted(set(serials)) and len(serials) == 6
-    assert counter_file.read_text().strip() == str(serials[-1])
+def test_random_serials_are_distinct_positive_and_fit_rfc3161():
+    serials = RandomSerials()
+    got = [serials.next_serial() for _ in range(1000)]
+    assert len(set(got)) == 1000
+    assert all(0 < s < 2**160 for s in got)
+    assert all(s.bit_length() == 128 for s in got)      # top bit set: one DER length for every serial
+
+
+def test_default_tsa_uses_random_serials(run_openssl, tsa_chain, clock, tmp_path):
+    tsa = TimeStampAuthority(tsa_chain.key, tsa_chain.leaf, [], TSA_POLICY, clock)   # no counter given
+    assert isinstance(tsa.serials, RandomSerials)
+    reply = tmp_path / "r.tsr"
+    reply.write_bytes(tsa.respond(build_request(hashlib.sha256(DATA).digest())))
+    token = TimeStampResp.load(reply.read_bytes())["time_stamp_token"].dump()
+    serial = verify_timestamp_token(token, trust_roots=[tsa_chain.root],
+                                    intermediates=[tsa_chain.intermediate]).serial_number
+    text = run_openssl("ts", "-reply", "-in", reply, "-text").stdout.decode()
+    assert int(re.search(r"Serial number: 0x([0-9A-F]+)", text).group(1), 16) == serial
+    assert serial.bit_length() == 128
+
+
+def test_memory_counter_is_thread_safe():
     threads_counter = MemorySerialCounter()
     got: list[int] = []
     workers = [threading.Thread(target=lambda: got.extend(threads_counter.next_serial() for _ in range(200)))
@@ -150,12 +162,13 @@ def test_serials_unique_and_monotonic_across_restarts(tsa_chain, clock, tmp_path
 
 def test_nonce_echoed_and_checked(tsa):
     req = build_request(b"\x11" * 32, nonce=123456789)
-    resp = _TimeStampResp.load(tsa.respond(req))
+    resp = TimeStampResp.load(tsa.respond(req))
     tst = tsp.TSTInfo.load(bytes(resp["time_stamp_token"]["content"]["encap_content_info"]["content"]))
     assert tst["nonce"].native == 123456789
-    # a TSA answering with another nonce is refused by the client
-    with pytest.raises(TimestampError):
+    # a TSA answering with another nonce is refused by the client: the answer does not hold
+    with pytest.raises(TimestampMismatch) as err:
         request_token(b"\x11" * 32, responder=lambda _req: tsa.respond(req))
+    assert err.value.kind == "integrity" and err.value.code == "timestamp_mismatch"
 
 
 def test_tsa_certificate_must_have_critical_eku(tmp_path, clock, rsa_chain, chain_factory):
@@ -206,8 +219,12 @@ def test_client_over_http(tsa_url, tsa_chain):
     assert _Handler.seen == ["application/timestamp-query"]
     info = verify_timestamp_token(token, data=b"over http", trust_roots=[tsa_chain.root])
     assert info.ok, info.reasons
-    with pytest.raises(TimestampError):
+    with pytest.raises(TimestampError) as err:
         request_token(digest, url="http://127.0.0.1:9/none", timeout=2)
+    assert err.value.kind == "unavailable" and isinstance(err.value, PkiError)
+    with pytest.raises(TsaAddressInvalid) as err:
+        request_token(digest, url="file:///etc/passwd")
+    assert err.value.kind == "input"
 
 
 def test_timestamped_signature_with_openssl(run_openssl, attime, now, rsa_chain, tsa_chain, tsa, tsa_url, files):

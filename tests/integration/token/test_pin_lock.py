@@ -8,6 +8,7 @@ import json
 import pytest
 
 from pki import pkcs11 as tokens
+from pki.pkcs11.library import locked
 
 
 def test_ten_wrong_pins_lock_and_the_right_pin_is_then_refused(softhsm, user_pin):
@@ -87,7 +88,7 @@ def _open_session_handles(module: str, upto: int) -> list[int]:
     info = (ctypes.c_ulong * 4)()
     lib.C_GetSessionInfo.argtypes = [ctypes.c_ulong, ctypes.c_void_p]
     lib.C_GetSessionInfo.restype = ctypes.c_ulong
-    with tokens._LOCK:
+    with locked():
         return [h for h in range(1, upto + 1) if lib.C_GetSessionInfo(h, ctypes.byref(info)) == 0]
 
 

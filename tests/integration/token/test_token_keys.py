@@ -16,6 +16,7 @@ from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
 from devsetup.softhsm import init_softhsm_token
 from pki import pkcs11 as tokens
 from pki.keyops import KeyOperationError, KeyOps
+from pki.keys import key_matches_certificate
 
 MESSAGE = "投标文件摘要 bid manifest".encode("utf-8")
 
@@ -244,6 +245,14 @@ def test_rsa3072_key_and_its_certificate_share_the_cka_id(session, softhsm):
 def test_a_certificate_for_another_key_is_refused(session, rsa_key, ec_key):
     with pytest.raises(tokens.CertificateKeyMismatch):
         session.store_certificate(_certificate_for(ec_key, "wrong"), label="c", key_id=rsa_key.key_id)
+
+
+def test_token_keys_match_their_certificates_by_the_one_rule(session, rsa_key, ec_key):
+    other_rsa = session.generate_keypair("rsa2048", label="other-rsa", key_id=b"\x0a\x02")
+    for key, wrong in ((rsa_key, other_rsa), (ec_key, rsa_key)):
+        cert = x509.load_der_x509_certificate(_certificate_for(key, "mine"))
+        assert key_matches_certificate(key, cert)
+        assert not key_matches_certificate(wrong, cert)
 
 
 def test_open_key_by_uri_by_label_by_id_and_with_pin_source(softhsm, rsa_key, ec_key, tmp_path, user_pin):

@@ -65,15 +65,15 @@ def test_validity_window(vec, moment, code, text):
 
 
 def test_another_root_is_untrusted(vec, sm2_vectors):
-    from pki.devca import _build_certificate, _ext, _key_id
+    from pki.devca.x509build import build_certificate, extension, key_identifier
     from pki.sm2 import Sm2PrivateKey
     from asn1crypto import x509
     key = Sm2PrivateKey.generate()
     spki = key.public_key.to_spki()
     name = x509.Name.build({"common_name": "Test SM2 Root CA", "organization_name": "Other", "country_name": "CN"})
-    other = _build_certificate(1, name, name, spki, AT.replace(year=2026), AT.replace(year=2030),
-                               [_ext("basic_constraints", {"ca": True}, critical=True),
-                                _ext("key_identifier", _key_id(spki))], key)
+    other = build_certificate(1, name, name, spki, AT.replace(year=2026), AT.replace(year=2030),
+                              [extension("basic_constraints", {"ca": True}, critical=True),
+                               extension("key_identifier", key_identifier(spki))], key)
     result = validate_certificate(vec[1], at=AT, trust_roots=[other])
     assert result.codes == ("untrusted_issuer",)
     assert "受信任" in result.reasons[0].message

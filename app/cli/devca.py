@@ -1,26 +1,22 @@
-"""Command-line entry points: ``flask audit verify``, ``flask setup-dev``, the development CA
-(``flask devca …``) and the demo data (``flask demo …``).
-
-Run them as ``.venv/bin/flask --app app <command>``. Bad input ends with one line on stderr and an
-exit code ≠ 0 (1: refused, 2: wrong usage), never a traceback. Passwords and PINs are read from
-environment variables the user names (``--pass-env VAR``, ``--pin-env VAR``), never from the
-command line, where every user of the machine could read them.
-"""
+"""``flask devca …``: the development CA by hand (issue, list, show, revoke, renew, replace-key,
+change-subject, crl) and :func:`ensure_devca`, which ``setup-dev`` and ``demo init`` run first."""
 from __future__ import annotations
 
 import os
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
-from flask import Flask, current_app
-from flask.cli import AppGroup, with_appcontext
+from flask import current_app
 
-from app.extensions import db
-from bidding.audit import verify_chain
+from app.cli.common import (
+    OneLineGroup,
+    open_token,
+    platform_cert_dir,
+    refusals,
+    secret_from_env,
+    tsa_dir,
+)
 
 PLATFORM_NAME = "电子招投标平台（开发）"
 # The development platform operator's credit code (first 17 characters; the check is computed).
@@ -29,76 +25,7 @@ KEY_ALGORITHMS = ("rsa", "ec", "sm2")
 CERT_TYPES = ("institution", "legal_representative", "natural_person")
 SEAL_CHOICES = ("auto", "公章", "合同专用章", "业务专用章", "none")
 
-
-# ---------------------------------------------------------------------------- one-line errors
-
-class _UsageLine(click.ClickException):
-    """Wrong usage, shown as one line (click would print the usage block first)."""
-
-    exit_code = 2
-
-
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
-
-
-class _OneLineCommand(click.Command):
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        try:
-            return super().parse_args(ctx, args)
-        except click.UsageError as exc:
-            raise _UsageLine(_one_line(exc.format_message())) from None
-
-
-class _OneLineGroup(AppGroup):
-    command_class = _OneLineCommand
-
-    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
-        try:
-            return super().resolve_command(ctx, args)
-        except click.UsageError as exc:
-            raise _UsageLine(_one_line(exc.format_message())) from None
-
-
-@contextmanager
-def _refusals() -> Iterator[None]:
-    """Turn the domain's refusals (all ``ValueError`` subclasses in ``pki``) and file errors into
-    one line and exit code 1."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from bidding.errors import DomainError
-    try:
-        yield
-    except click.ClickException:
-        raise
-    except DomainError as exc:
-        raise click.ClickException(_one_line(exc.message)) from None
-    except SQLAlchemyError as exc:
-        raise click.ClickException(_one_line(
-            f"数据库操作失败，是否已运行 flask db upgrade？ (database error, has `flask db upgrade` run? "
-            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})")) from None
-    except (ValueError, OSError) as exc:
-        raise click.ClickException(_one_line(str(exc) or type(exc).__name__)) from None
-
-
-audit_cli = AppGroup("audit", help="审计日志 (the audit log).")
-devca_cli = _OneLineGroup("devca", help="开发用 CA：签发、吊销、续期、补办、变更证书，发布 CRL (the development CA).")
-demo_cli = _OneLineGroup("demo", help="演示数据：演示主体、证书与令牌 (demo data).")
-
-
-@audit_cli.command("verify")
-def audit_verify() -> None:
-    """Recompute the audit hash chain; exit 1 naming the first broken entry."""
-    result = verify_chain(db.session)
-    db.session.rollback()
-    if result.ok:
-        click.echo(f"OK: 审计链完整，共 {result.count} 条 (audit chain intact, {result.count} entries)")
-        return
-    where = "" if result.first_broken_id is None else f"第 {result.first_broken_id} 条记录："
-    click.echo(f"BROKEN: {where}{result.reason} (audit chain broken"
-               f"{'' if result.first_broken_id is None else f' at entry {result.first_broken_id}'})",
-               err=True)
-    sys.exit(1)
+devca_cli = OneLineGroup("devca", help="开发用 CA：签发、吊销、续期、补办、变更证书，发布 CRL (the development CA).")
 
 
 # ------------------------------------------------------------------------------- helpers
@@ -107,46 +34,13 @@ def _devca() -> Any:
     from pki.devca import DevCA
     config = current_app.config
     return DevCA(config["DEVCA_DIR"], config["TRUST_ANCHORS_DIR"], config_dir=config["TRUST_CONFIG_DIR"],
-                 clock=current_app.extensions["clock"])
-
-
-def _dir_setting(name: str, default: Path) -> Path:
-    return Path(current_app.config.get(name) or default)
-
-
-def tsa_dir() -> Path:
-    """Where ``/tsa`` finds its certificate and key (``TSA_DIR``, default ``<DEVCA_DIR>/tsa``)."""
-    return _dir_setting("TSA_DIR", Path(current_app.config["DEVCA_DIR"]) / "tsa")
-
-
-def platform_cert_dir() -> Path:
-    """The platform's signing certificate (``PLATFORM_CERT_DIR``, default ``<DEVCA_DIR>/platform``)."""
-    return _dir_setting("PLATFORM_CERT_DIR", Path(current_app.config["DEVCA_DIR"]) / "platform")
-
-
-def demo_dir() -> Path:
-    return _dir_setting("DEMO_DIR", Path(current_app.instance_path) / "demo")
-
-
-def softhsm_dir() -> Path:
-    """The SoftHSM2 token directory of the demo (``SOFTHSM_DIR``, default ``instance/softhsm``)."""
-    return _dir_setting("SOFTHSM_DIR", Path(current_app.instance_path) / "softhsm")
+                 clock=current_app.extensions["clock"], base_url=config["PUBLIC_BASE_URL"])
 
 
 def _platform_identity(name: str) -> Any:
     from pki.identity import PartyIdentity, credit_code_check_char
     code = current_app.config.get("PLATFORM_CREDIT_CODE") or PLATFORM_CODE17 + credit_code_check_char(PLATFORM_CODE17)
     return PartyIdentity("institution", name, credit_code=code)
-
-
-def _secret_from_env(variable: str | None, what: str) -> str | None:
-    if variable is None:
-        return None
-    value = os.environ.get(variable)
-    if not value:
-        raise click.ClickException(f"环境变量 {variable} 未设置或为空，无法读取{what} (environment variable "
-                                   f"{variable} is not set or empty)")
-    return value
 
 
 def _parse_serial(text: str) -> int:
@@ -160,32 +54,18 @@ def _parse_serial(text: str) -> int:
     return value
 
 
-def _open_token(label: str, pin_env: str | None) -> Any:
-    """The logged-in session of token ``label``. SoftHSM reads ``SOFTHSM2_CONF`` if set, else the
-    demo token directory (``SOFTHSM_DIR``)."""
-    from pki import pkcs11 as tokens
-    from devsetup.softhsm import use_softhsm_dir
-    if not pin_env:
-        raise click.ClickException("使用令牌需要 --pin-env 指定存放 PIN 的环境变量 (--token needs --pin-env VAR "
-                                   "naming the environment variable holding the PIN)")
-    pin = _secret_from_env(pin_env, " PIN")
-    if not os.environ.get("SOFTHSM2_CONF") and "softhsm" in os.path.basename(tokens.settings().module):
-        use_softhsm_dir(softhsm_dir())
-    return tokens.open_token(label, pin=pin)
-
-
 def _key_source(token: str | None, pin_env: str | None, pass_env: str | None) -> dict[str, Any]:
     """Where a new key goes: a token session, or a password for a generated key file."""
     if token and pass_env:
         raise click.ClickException("--token 与 --pass-env 只能选一个 (give either --token or --pass-env)")
     if token:
-        return {"session": _open_token(token, pin_env)}
+        return {"session": open_token(token, pin_env)}
     if pin_env:
         raise click.ClickException("--pin-env 需要与 --token 一起使用 (--pin-env goes with --token)")
     if not pass_env:
         raise click.ClickException("需要 --pass-env VAR（新密钥文件的口令）或 --token LABEL --pin-env VAR (give "
                                    "--pass-env VAR for a new key file, or --token LABEL --pin-env VAR)")
-    return {"password": _secret_from_env(pass_env, "密钥口令").encode("utf-8")}  # type: ignore[union-attr]
+    return {"password": secret_from_env(pass_env, "密钥口令").encode("utf-8")}  # type: ignore[union-attr]
 
 
 def _report(ca: Any, rec: Any, *, key_uri: str | None = None, out: Path | None = None) -> None:
@@ -267,12 +147,12 @@ def devca_init() -> None:
     """Create the development CA (every trusted profile × algorithm) under DEVCA_DIR, write the
     trust anchors and first CRLs, and issue the platform's time-stamping certificate (TSA_DIR) and
     signing certificate (PLATFORM_CERT_DIR). Idempotent: existing parts are kept."""
-    with _refusals():
+    with refusals():
         _, chains, services = ensure_devca()
-    _print_devca(chains, services)
+    print_devca(chains, services)
 
 
-def _print_devca(chains: list[Any], services: list[Any]) -> None:
+def print_devca(chains: list[Any], services: list[Any]) -> None:
     click.echo(f"devca: {len(chains)} 条 CA 链就绪 ({len(chains)} CA chains ready in "
                f"{current_app.config['DEVCA_DIR']})")
     for svc in services:
@@ -301,7 +181,7 @@ def devca_issue(profile: str, algorithm: str, kind: str, name: str, code: str, o
     """Issue a certificate. The key is generated: into a password-protected file (--pass-env VAR;
     PKCS#12 for RSA/EC, encrypted PKCS#8 for SM2) or on a token (--token LABEL --pin-env VAR;
     RSA/EC only), where it never leaves and the certificate is stored beside it."""
-    with _refusals():
+    with refusals():
         ca = _devca()
         offered = ca.profile(profile).chains
         if algorithm not in offered:
@@ -328,7 +208,7 @@ def devca_issue(profile: str, algorithm: str, kind: str, name: str, code: str, o
 @click.option("--valid-only", is_flag=True, help="只列出未吊销的证书 (only certificates not revoked).")
 def devca_list(valid_only: bool) -> None:
     """List the certificates the development CA issued."""
-    with _refusals():
+    with refusals():
         records = sorted(_devca().records(), key=lambda r: r.serial)
     if valid_only:
         records = [r for r in records if r.status == "valid"]
@@ -347,7 +227,7 @@ def devca_list(valid_only: bool) -> None:
 def devca_show(serial: str) -> None:
     """Show one certificate (SERIAL in hexadecimal, as `list` prints it)."""
     from pki.certs import describe, fingerprint_sm3
-    with _refusals():
+    with refusals():
         ca = _devca()
         rec = ca.record(_parse_serial(serial))
         cert = ca.certificate(rec.serial)
@@ -373,7 +253,7 @@ def devca_show(serial: str) -> None:
                    "certificate_hold, privilege_withdrawn.")
 def devca_revoke(serial: str, reason: str) -> None:
     """Revoke a certificate and publish its CA's CRL at once."""
-    with _refusals():
+    with refusals():
         rec = _devca().revoke(_parse_serial(serial), reason)
     click.echo(f"devca: 证书 {rec.serial_hex} 已吊销 (revoked: {rec.revocation_reason}, {rec.revoked_at})")
 
@@ -381,7 +261,7 @@ def devca_revoke(serial: str, reason: str) -> None:
 def _reissue(action: str, serial: str, pass_env: str | None, token: str | None, pin_env: str | None,
              out: Path | None, **kwargs: Any) -> None:
     from pki.devca import tokens as devca_token
-    with _refusals():
+    with refusals():
         ca = _devca()
         number = _parse_serial(serial)
         if token:
@@ -435,7 +315,7 @@ def devca_change_subject(serial: str, name: str, org: str | None, pass_env: str 
     """R5: the subject's data changed (name, organisation): a new certificate with the same type
     and number replaces the old one, which is revoked as superseded. (A new person handling the
     certificate, 经办人, needs no new certificate.)"""
-    with _refusals():
+    with refusals():
         old = _devca().record(_parse_serial(serial))
         identity = _identity(old.kind, name, old.id_number if old.kind == "natural_person" else old.credit_code,
                              org if org is not None else old.organization)
@@ -447,7 +327,7 @@ def devca_change_subject(serial: str, name: str, org: str | None, pass_env: str 
 def devca_crl(publish: bool) -> None:
     """Show the CRLs (number, this/next update, revoked entries); --publish republishes them."""
     from asn1crypto import crl as acrl
-    with _refusals():
+    with refusals():
         ca = _devca()
         if publish:
             written = ca.publish_crls()
@@ -465,57 +345,3 @@ def devca_crl(publish: bool) -> None:
 
 
 # ---------------------------------------------------------------------------------- demo
-
-def run_demo_init(ca: Any = None) -> Any:
-    """The demo parties, tokens and certificates (making the CA first if ``ca`` is not given);
-    returns the :class:`devsetup.demo.DemoSummary`."""
-    from app import context
-    from devsetup.demo import init_demo
-    if ca is None:
-        ca, _, _ = ensure_devca()
-    return init_demo(context.uow(), ca, demo_dir(), softhsm_dir())
-
-
-@demo_cli.command("init")
-def demo_init() -> None:
-    """Create the demo parties (supplier, agency, purchaser, expert), their SoftHSM2 tokens and
-    certificates under instance/demo and instance/softhsm, if not there yet (idempotent)."""
-    with _refusals():
-        summary = run_demo_init()
-    made = ", ".join(summary.created_parties) or "—"
-    issued = ", ".join(summary.issued_for) or "—"
-    click.echo(f"demo: 新建主体 created parties: {made}; 新签证书 new certificates for: {issued}")
-
-
-@demo_cli.command("show")
-def demo_show() -> None:
-    """Print the demo parties, their certificates, tokens and key URIs."""
-    from devsetup.demo import load_demo
-    parties = load_demo(demo_dir())
-    if not parties:
-        raise click.ClickException("尚无演示数据，请运行 flask demo init (no demo data: run flask demo init)")
-    for p in parties:
-        click.echo(f"[{p.kind}] #{p.party_id} {p.name} {p.credit_code or ''} {p.token_label or ''}".rstrip())
-        for c in p.certificates:
-            click.echo(f"    {c.name:<16} {c.serial:X}  {c.key_uri or c.key_file}")
-    click.echo(f"README: {demo_dir()}/<party>/README.txt; PIN/口令: {demo_dir() / 'SECRETS.txt'}")
-
-
-@click.command("setup-dev", cls=_OneLineCommand)
-@with_appcontext
-def setup_dev() -> None:
-    """Idempotent developer set-up after ``flask db upgrade``: dev CA and platform certificates,
-    then the demo parties; prints where everything is."""
-    with _refusals():
-        ca, chains, services = ensure_devca()
-        _print_devca(chains, services)
-        summary = run_demo_init(ca)
-    for line in summary.lines():
-        click.echo(line)
-    click.echo("setup-dev: done")
-
-
-def register(app: Flask) -> None:
-    """Add the commands to ``app.cli``."""
-    for command in (audit_cli, devca_cli, demo_cli, setup_dev):
-        app.cli.add_command(command)

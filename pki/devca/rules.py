@@ -1,0 +1,36 @@
+"""What the development CA issues: chain lifetimes, purposes and their key usages, the platform's
+own certificate roles, CRL validity and revocation reasons.
+
+Key usage of end-entity certificates:
+
+- ``signing`` (signature certificate, 签名证书): digitalSignature + nonRepudiation;
+- ``encryption`` (encryption certificate, 加密证书): RSA keyEncipherment + dataEncipherment (key
+  transport), EC keyAgreement (ECDH, RFC 5753), SM2 keyEncipherment + dataEncipherment +
+  keyAgreement (SM2 encryption and key exchange, as Chinese CAs issue them).
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+ROOT_YEARS = 30
+INTERMEDIATE_YEARS = 20
+CRL_VALIDITY = timedelta(days=7)
+PURPOSES = ("signing", "encryption")
+AUTO = "auto"
+KEY_USAGE = {
+    ("signing", "rsa"): {"digital_signature", "non_repudiation"},
+    ("signing", "ec"): {"digital_signature", "non_repudiation"},
+    ("signing", "sm2"): {"digital_signature", "non_repudiation"},
+    ("encryption", "rsa"): {"key_encipherment", "data_encipherment"},
+    ("encryption", "ec"): {"key_agreement"},
+    ("encryption", "sm2"): {"key_encipherment", "data_encipherment", "key_agreement"},
+}
+# The platform's own certificates: role -> extended key usage (critical; empty: none).
+SERVICE_ROLES: dict[str, tuple[str, ...]] = {"tsa": ("time_stamping",), "platform": ()}
+SERVICE_MIN_REMAINING = timedelta(days=30)
+CRL_REASONS = ("unspecified", "key_compromise", "ca_compromise", "affiliation_changed", "superseded",
+               "cessation_of_operation", "certificate_hold", "privilege_withdrawn")
+
+
+__all__ = ["ROOT_YEARS", "INTERMEDIATE_YEARS", "CRL_VALIDITY", "PURPOSES", "AUTO", "KEY_USAGE", "SERVICE_ROLES",
+           "SERVICE_MIN_REMAINING", "CRL_REASONS"]
