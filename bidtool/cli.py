@@ -10,6 +10,8 @@
                     [--to CERT …] [--bidder CODE] [--force] -o OUT FILE [FILE …]
     bidtool unpack  (--key … | --pkcs11 …) --cert CERT --ca ROOT [--expect-tender ID] [--force] IN OUTDIR
     bidtool inspect FILE
+    bidtool agent   --origin URL [--origin …] (--pkcs11 URI | --key KEYFILE --cert CERT)… [--config FILE]
+                    [--port PORT] [--allow-no-origin] [--chain FILE] [--state-dir DIR]   (docs/agent.md)
 
 Outputs are DER; inputs DER, BER or PEM. Passwords and PINs come from the environment variable
 named by --pass-env / --pin-env (or a prompt on a terminal), never from the command line. An
@@ -21,15 +23,19 @@ Exit code 0 on success; otherwise one line on stderr, Chinese first, English in 
 from __future__ import annotations
 
 import getpass
+import logging
 import os
+import signal
 import sys
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence
 
+from bidtool.agent.command import add_parser as add_agent_parser
 from bidtool.errors import EXIT_CRYPTO, ToolError, classify, one_line
 from bidtool.parser import BidtoolParser
-from bidtool.paths import input_file, output_file, output_folder, read_input
+from bidtool.paths import input_file, output_file, read_input
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CIPHERS = ["aes-256-gcm", "aes-256-cbc", "sm4-cbc"]
@@ -204,13 +210,14 @@ def cmd_verify(args) -> str:
                               trust_roots=_certs(args.ca), intermediates=_certs(args.untrusted),
                               crls=[read_input(c) for c in args.crl or ()], at=_parse_time(args.at),
                               revocation="require" if args.crl else "soft-fail")
-    when = result.signing_time.isoformat() if result.signing_time else "no signing time"
-    ts = ""
-    if result.timestamp is not None:
-        ts = f", timestamp {result.timestamp.gen_time.isoformat()}" if result.timestamp.valid else ", timestamp INVALID"
     if not result.ok:
         raise ToolError(f"签名无效 (signature NOT valid: {result.message()})", EXIT_CRYPTO)
-    return f"Verification successful: {result.signer_subject}, {when}{ts}, flavour {result.flavour}"
+    lines = [f"Verification successful: {len(result.signers)} signer(s), every one verified"]
+    for signer in result.signers:       # every SignerInfo was checked: one line each
+        when = signer.signing_time.isoformat() if signer.signing_time else "no signing time"
+        ts = f", timestamp {signer.timestamp.gen_time.isoformat()}" if signer.timestamp is not None else ""
+        lines.append(f"signer {signer.index + 1}: {signer.signer_subject}, {when}{ts}, flavour {signer.flavour}")
+    return "\n".join(lines)
 
 
 def cmd_pack(args) -> str:
@@ -242,17 +249,17 @@ def cmd_pack(args) -> str:
 
 
 def cmd_unpack(args) -> str:
-    from bidding.bids.manifest import FILES_DIR, MANIFEST_NAME, SIGNATURE_NAME
+    from bidding.bids.output import check_destination
     from bidding.bids.sealing import open_bid
     source = input_file(args.input)
     roots, intermediates = _certs(args.ca), _certs(args.untrusted)
     key, cert = _key(args)
-    outdir = output_folder(args.outdir, force=args.force,
-                           replaces=(FILES_DIR.rstrip("/"), MANIFEST_NAME, SIGNATURE_NAME))
+    outdir = Path(args.outdir)
+    check_destination(outdir, replace=args.force)   # refused before any work; open_bid checks again
     bar = _progress(source, "unpack")
     opened = open_bid(source, outdir, key=key, certificate=cert, trust_roots=roots,
                       intermediates=intermediates, identify=identify, expect_tender=args.expect_tender,
-                      expect_bidder=args.expect_bidder, progress=bar)
+                      expect_bidder=args.expect_bidder, replace=args.force, progress=bar)
     bar.close()
     m = opened.manifest
     return (f"{args.outdir}: tender {m.tender_id}, bidder {m.bidder_code}, price {m.price} {m.currency}, "
@@ -260,16 +267,36 @@ def cmd_unpack(args) -> str:
 
 
 def cmd_inspect(args) -> str:
-    data = read_input(args.file)
-    from pki import envelope, signature
+    """Streams: an envelope's headers and RecipientInfos are read, its content skipped by lengths
+    (or walked segment by segment), so memory does not grow with the file. Only a file that is no
+    envelope is read whole, as a signature, and only up to :data:`SIGNATURE_INSPECT_LIMIT`."""
+    from pki import envelope
+    source = input_file(args.file)
     try:
-        return _describe_envelope(envelope.inspect(args.file))
-    except envelope.EnvelopeError as env_exc:
-        try:
-            _, sd = signature.load_signed_data(data)
-        except signature.SignatureError:
-            raise ToolError(f"{args.file}: 既不是数字信封也不是签名 (neither an envelope nor a signature: {env_exc})")
-        return _describe_signed_data(sd)
+        return _describe_envelope(envelope.inspect(source))
+    except (envelope.NotAnEnvelope, envelope.NotContentInfo) as not_envelope:
+        return _describe_signature(args.file, source, not_envelope)
+
+
+SIGNATURE_INSPECT_LIMIT = 64 << 20     # a signature is parsed whole, in memory (asn1crypto)
+
+
+def _describe_signature(name: str, source: Path, not_envelope) -> str:
+    from pki import signature
+    size = source.stat().st_size
+    neither = f"{name}: 既不是数字信封也不是签名 (neither an envelope nor a signature)"
+    if size > SIGNATURE_INSPECT_LIMIT:
+        if not_envelope.content_type is None:
+            raise ToolError(neither)
+        raise ToolError(f"{name}: 文件过大，无法作为签名查看 ({not_envelope.content_type}: {size} bytes is "
+                        f"more than bidtool inspects as a signature, {SIGNATURE_INSPECT_LIMIT >> 20} MiB)")
+    try:
+        _, sd = signature.load_signed_data(read_input(source))
+    except (signature.SignatureError, RecursionError) as exc:
+        # asn1crypto's messages run over several lines: the detail goes to the debug log only
+        logging.getLogger(__name__).debug("%s is not a signature either: %s", name, exc, exc_info=exc)
+        raise ToolError(neither) from None
+    return _describe_signed_data(sd)
 
 
 def _describe_envelope(info) -> str:
@@ -448,10 +475,34 @@ def build_parser() -> BidtoolParser:
     p = sub.add_parser("inspect", help="查看数字信封或签名的内容 (what an envelope or signature holds)")
     p.add_argument("file", help="数字信封或签名 (an envelope or a signature)")
     p.set_defaults(run=cmd_inspect)
+
+    add_agent_parser(sub)       # the local signing agent: bidtool/agent/command.py
     return parser
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived: raised in the main thread so that every ``finally`` and ``with`` block runs
+    (an unverified plaintext file is dropped, created folders removed) before bidtool exits."""
+
+
+def _on_signal(signum, frame) -> None:
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    raise Terminated(signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    if threading.current_thread() is not threading.main_thread():   # signals reach the main thread only
+        return _main(argv)
+    previous = {signum: signal.signal(signum, _on_signal) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        return _main(argv)
+    finally:            # main() called in-process (tests) hands the process its handlers back
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
@@ -462,6 +513,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _fail("已中断 (interrupted)")
         return 130
+    except Terminated:
+        _fail("已终止 (terminated)")
+        return 128 + signal.SIGTERM
     except Exception as exc:  # every failure ends as one line, never a traceback
         _fail(one_line(exc))
         if os.environ.get("BIDTOOL_DEBUG"):

@@ -4,7 +4,6 @@ input is the user's mistake, exit 1), and nothing that exists is overwritten wit
 from __future__ import annotations
 
 import errno
-import shutil
 from pathlib import Path
 
 from bidtool.errors import EXIT_IO, ToolError
@@ -49,23 +48,4 @@ def output_file(path: str | Path, *, force: bool) -> Path:
     if (out.exists() or out.is_symlink()) and not force:
         raise ToolError(f"输出文件 {path} 已存在，加 --force 才会覆盖 "
                         f"(the output {path} already exists: add --force to overwrite it)")
-    return out
-
-
-def output_folder(path: str | Path, *, force: bool, replaces: tuple[str, ...]) -> Path:
-    """``path`` as a :class:`Path`: an absent or empty folder; with ``force`` a non-empty one, from
-    which the entries ``replaces`` (what the command writes) are removed first."""
-    out = Path(path)
-    if out.exists() and not out.is_dir():
-        raise ToolError(f"输出 {path} 不是文件夹 (the output {path} is not a folder)")
-    if out.is_dir() and any(out.iterdir()):
-        if not force:
-            raise ToolError(f"输出文件夹 {path} 不是空的，加 --force 才会覆盖 "
-                            f"(the output folder {path} is not empty: add --force to replace its contents)")
-        for name in replaces:
-            entry = out / name
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry)
-            else:
-                entry.unlink(missing_ok=True)
     return out

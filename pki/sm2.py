@@ -7,6 +7,10 @@ never handle the raw 32/64-byte forms.
 from __future__ import annotations
 
 import hmac
+import logging
+import os
+import tempfile
+import threading
 from dataclasses import dataclass, field
 
 import gmssl_pyx
@@ -23,6 +27,51 @@ B = 0x28E9FA9E9D9F5E344D5A9E4BCF6509A7F39789F515AB8F92DDBCBD414D940E93
 N = 0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123
 GX = 0x32C4AE2C1F1981195F9904466A39C9948FE30BBFF2660BE1715A4589334C74C7
 GY = 0xBC3736A2F4F6779C59BDCEE36B692153D0A9877CC62A474002DF32E52139F0A0
+
+
+log = logging.getLogger(__name__)
+
+
+# GmSSL's C code prints its error trace to the process's stderr (fd 2) on every verification, even a
+# successful one, and that would reach bidtool's user. Every gmssl_pyx call goes through _c_call: fd 2
+# is pointed at a temporary file for the call's duration and what the C code printed is logged at
+# debug level. fd 2 is process-wide, so one lock serialises the calls; anything another thread
+# writes to stderr during one of them is logged here too instead of being printed.
+_C_STDERR_LOCK = threading.Lock()
+_c_stderr_sink = None          # (pid, file): a forked child makes its own, as the offset would be shared
+
+
+def _c_call(function, *args):
+    """``function(*args)`` (a gmssl_pyx function) with the C library's stderr captured and logged."""
+    global _c_stderr_sink
+    with _C_STDERR_LOCK:
+        try:
+            saved = os.dup(2)
+        except OSError:                      # no stderr at all: nothing can reach the user
+            return function(*args)
+        try:
+            if _c_stderr_sink is None or _c_stderr_sink[0] != os.getpid():
+                # a file, not a pipe: there is no amount of output at which the C code would block
+                _c_stderr_sink = (os.getpid(), tempfile.TemporaryFile())
+            sink = _c_stderr_sink[1].fileno()
+            os.ftruncate(sink, 0)
+            os.lseek(sink, 0, os.SEEK_SET)
+            os.dup2(sink, 2)
+            try:
+                return function(*args)
+            finally:
+                os.dup2(saved, 2)
+                _log_c_stderr(function, sink)
+        finally:
+            os.close(saved)
+
+
+def _log_c_stderr(function, sink: int) -> None:
+    os.lseek(sink, 0, os.SEEK_SET)
+    printed = os.read(sink, 64 * 1024)
+    if printed:
+        log.debug("gmssl %s printed: %s", getattr(function, "__name__", function),
+                  printed.decode("utf-8", "replace").strip())
 
 
 class Sm2Error(PkiError):
@@ -65,7 +114,7 @@ class Sm2PublicKey:
         raw = spki["public_key"].native
         if raw[:1] != b"\x04":
             try:
-                raw = b"\x04" + gmssl_pyx.normalize_sm2_public_key(raw)
+                raw = b"\x04" + _c_call(gmssl_pyx.normalize_sm2_public_key, raw)
             except gmssl_pyx.GmsslInnerError as exc:  # InvalidValueError is no ValueError
                 raise Sm2Error("SM2 公钥编码无效 (invalid SM2 public key encoding)") from exc
         return cls(raw[1:])
@@ -89,13 +138,13 @@ class Sm2PublicKey:
     def verify(self, message: bytes, signature: bytes, *, signer_id: bytes | None = SM2_DEFAULT_ID) -> bool:
         """Verify a DER {r, s} signature; ``signer_id=None`` checks GmSSL's flavour without Z."""
         try:
-            return bool(gmssl_pyx.sm2_verify(self.point, message, signature, signer_id))
+            return bool(_c_call(gmssl_pyx.sm2_verify, self.point, message, signature, signer_id))
         except gmssl_pyx.GmsslInnerError:
             return False
 
     def verify_digest(self, e: bytes, signature: bytes) -> bool:
         try:
-            return bool(gmssl_pyx.sm2_verify_sm3_digest(self.point, e, signature))
+            return bool(_c_call(gmssl_pyx.sm2_verify_sm3_digest, self.point, e, signature))
         except gmssl_pyx.GmsslInnerError:
             return False
 
@@ -103,7 +152,7 @@ class Sm2PublicKey:
         """SM2 encryption (GB/T 32918.4) to the GM/T 0009 DER SM2Cipher, C1C3C2."""
         if not 1 <= len(plaintext) <= 255:
             raise Sm2Error("SM2 加密明文长度须为 1–255 字节 (SM2 encrypts 1 to 255 bytes)")
-        return gmssl_pyx.sm2_encrypt(self.point, plaintext)
+        return _c_call(gmssl_pyx.sm2_encrypt, self.point, plaintext)
 
 
 @dataclass(frozen=True)
@@ -115,7 +164,7 @@ class Sm2PrivateKey:
 
     @classmethod
     def generate(cls) -> "Sm2PrivateKey":
-        pub, priv = gmssl_pyx.sm2_key_generate()
+        pub, priv = _c_call(gmssl_pyx.sm2_key_generate)
         return cls(priv, Sm2PublicKey(pub))
 
     @classmethod
@@ -128,14 +177,14 @@ class Sm2PrivateKey:
 
     def sign(self, message: bytes, *, signer_id: bytes | None = SM2_DEFAULT_ID) -> bytes:
         """Sign with Z (standard, default ID) or, with ``signer_id=None``, SM3(message) alone."""
-        return gmssl_pyx.sm2_sign(self.d, self.public_key.point, message, signer_id)
+        return _c_call(gmssl_pyx.sm2_sign, self.d, self.public_key.point, message, signer_id)
 
     def sign_digest(self, e: bytes) -> bytes:
-        return gmssl_pyx.sm2_sign_sm3_digest(self.d, e)
+        return _c_call(gmssl_pyx.sm2_sign_sm3_digest, self.d, e)
 
     def decrypt(self, ciphertext: bytes) -> bytes:
         try:
-            return gmssl_pyx.sm2_decrypt(self.d, ciphertext)
+            return _c_call(gmssl_pyx.sm2_decrypt, self.d, ciphertext)
         except gmssl_pyx.GmsslInnerError as exc:   # the only error gmssl_pyx raises for bad input
             raise Sm2DecryptionFailed() from exc
 

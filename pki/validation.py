@@ -33,7 +33,7 @@ from pyhanko_certvalidator.errors import (AlgorithmNotSupported, DisallowedAlgor
 from pyhanko_certvalidator.sig_validate import (DEFAULT_VALIDATION_CONTEXT, DefaultSignatureValidator,
                                                 SignatureValidationContext)
 
-from pki.certs import AnyCertificate, to_asn1
+from pki.certs import AnyCertificate, CertificateError, to_asn1
 from pki.oids import SM2_DEFAULT_ID, SM2_SIGN_WITH_SM3
 from pki.sm2 import Sm2Error, Sm2PublicKey, is_sm2_spki
 
@@ -149,15 +149,16 @@ def validate_certificate(cert: AnyCertificate, *, at: datetime, trust_roots: Seq
       the RFC 5280 policy tree is not used for this.
 
     Every problem found is a :class:`Rejection`; usage and policy are reported alongside a path
-    failure so a user learns everything that is wrong at once.
+    failure so a user learns everything that is wrong at once. A certificate whose names cannot be
+    compared (characters RFC 4518 prohibits) raises :class:`pki.certs.CertificateError`.
     """
     if revocation not in REVOCATION_MODES:
         raise ValueError(f"revocation must be one of {sorted(REVOCATION_MODES)}, not {revocation!r}")
     if at.tzinfo is None:
         raise ValueError("at must be timezone-aware")
-    ee = to_asn1(cert)
-    roots = [to_asn1(c) for c in trust_roots]
-    others = [to_asn1(c) for c in intermediates]
+    ee = _comparable(to_asn1(cert))
+    roots = [_comparable(to_asn1(c)) for c in trust_roots]
+    others = [_comparable(to_asn1(c)) for c in intermediates]
     crl_list = [_load_crl(c) for c in crls]
     crl_list = [c for c in crl_list if c is not None]
     if fetch_crls:
@@ -182,6 +183,17 @@ def validate_certificate(cert: AnyCertificate, *, at: datetime, trust_roots: Seq
         reasons += _policy_reasons(ee, required_policy)
     return ValidationResult(ok=not reasons, reasons=tuple(reasons), chain=chain, checked_at=at,
                             profile=profile, warnings=tuple(warnings))
+
+
+def _comparable(cert: x509.Certificate) -> x509.Certificate:
+    """``cert``, if its names can be compared: path building compares names as RFC 5280 says, and
+    asn1crypto's preparation of a name (RFC 4518) raises ValueError on characters it prohibits
+    (private use, unassigned code points). Such a certificate is unreadable, said here."""
+    try:
+        cert.subject.hashable, cert.issuer.hashable     # what a name comparison computes
+    except ValueError as exc:
+        raise CertificateError(f"无法解析证书中的名称 (unreadable certificate: a name: {exc})") from None
+    return cert
 
 
 # -- running the async library ----------------------------------------------------------------------
@@ -216,6 +228,7 @@ def _load_crl(data: bytes | acrl.CertificateList) -> acrl.CertificateList | None
             _, _, data = pem.unarmor(data)
         parsed = acrl.CertificateList.load(data)
         parsed.native
+        parsed.issuer.hashable    # compared with a certificate's issuer: see _comparable
         return parsed
     except (ValueError, TypeError) as exc:
         log.warning("ignoring an unreadable CRL: %s", exc)

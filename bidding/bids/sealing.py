@@ -7,7 +7,6 @@ plaintext never lands in a file of its own while sealing.
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,9 +19,10 @@ from pki.certs import AnyCertificate
 from pki.files import atomic_output
 from pki.keyops import KeyOps
 
-from bidding.bids.archive import UnpackedArchive, archive_size, extract_archive, write_archive
+from bidding.bids import output
+from bidding.bids.archive import ScannedArchive, archive_size, extract_files, scan_archive, write_archive
 from bidding.bids.errors import PackageError, PackageIntegrityError
-from bidding.bids.manifest import FILES_DIR, Manifest, build_manifest
+from bidding.bids.manifest import FILES_DIR, MANIFEST_NAME, SIGNATURE_NAME, Manifest, build_manifest
 
 Progress = Callable[[int], None]
 
@@ -98,53 +98,79 @@ class OpenedBid:
 def open_bid(envelope_path: Path, out_dir: Path, *, key: KeyOps, certificate: AnyCertificate,
              trust_roots: Sequence[AnyCertificate], intermediates: Sequence[AnyCertificate] = (),
              identify: Callable[[AnyCertificate], str | None], expect_tender: str | None = None,
-             expect_bidder: str | None = None, at: datetime | None = None,
+             expect_bidder: str | None = None, at: datetime | None = None, replace: bool = False,
              progress: Progress | None = None) -> OpenedBid:
-    """Decrypt, extract, and check everything: every file's size and digests against the
-    manifest, the manifest's signature and the signer's chain, and that the signer is the bidder
-    the manifest names (``identify`` reads the credit code or ID number from a certificate)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staging = out_dir / f".staging-{os.getpid()}"
-    archive = out_dir / f".archive-{os.getpid()}.tar"
+    """Decrypt, check everything, and only then publish ``out_dir`` (``files/``, ``manifest.json``,
+    ``manifest.sig``). The order is the point: nothing untrusted is parsed or written out before
+    the signature over the raw manifest bytes checked out.
+
+    1. decrypt the envelope into a staging folder beside ``out_dir`` (:mod:`bidding.bids.output`);
+    2. scan the archive's headers: order, types, no name twice; read manifest.json and
+       manifest.sig raw, size-limited (:func:`~bidding.bids.archive.scan_archive`);
+    3. verify the signature over those exact bytes, the signer's chain, and read the signer's
+       identity (``identify``: the credit code or ID number its certificate names);
+    4. parse the manifest with limits (:meth:`Manifest.parse`); the signer must be the bidder it
+       names, and the tender and bidder as expected;
+    5. extract the files into the staging folder, each size and digest checked while streaming;
+    6. publish with one rename; a non-empty ``out_dir`` only with ``replace``.
+
+    Folders above ``out_dir`` that do not exist are made at step 6 only: a refused bid creates no
+    folder anywhere (until then the staging folder sits in the nearest existing folder above).
+    """
+    with output.staged_output(out_dir, replace=replace) as staging:
+        archive_path = staging.path / "archive.tar"
+        envelope.decrypt_file(envelope_path, archive_path, key=key, certificate=certificate, progress=progress)
+        with open(archive_path, "rb") as fh:
+            archive_path.unlink()       # held open only: never published
+            scanned = scan_archive(fh)
+            verification, signer_code = _check_signature(scanned, trust_roots=trust_roots,
+                                                         intermediates=intermediates, identify=identify, at=at)
+            manifest = Manifest.parse(scanned.manifest_bytes)
+            _check_parties(manifest, signer_code, expect_tender=expect_tender, expect_bidder=expect_bidder)
+            files_fd = staging.subfolder(FILES_DIR.rstrip("/"))
+            try:
+                extract_files(scanned, manifest, files_fd)
+            finally:
+                os.close(files_fd)
+        staging.write(MANIFEST_NAME, scanned.manifest_bytes)
+        staging.write(SIGNATURE_NAME, scanned.signature)
+        output.publish(staging, out_dir, replace=replace, owned=OUTPUT_ENTRIES)
+    final = Path(out_dir) / FILES_DIR
+    return OpenedBid(manifest, [final / f.name for f in manifest.files], verification, signer_code)
+
+
+OUTPUT_ENTRIES = frozenset({FILES_DIR.rstrip("/"), MANIFEST_NAME, SIGNATURE_NAME})
+"""What opening writes into its output folder; ``replace`` replaces these and keeps the rest."""
+
+
+def _check_signature(scanned: ScannedArchive, *, trust_roots, intermediates, identify, at
+                     ) -> tuple[signature.SignatureVerification, str]:
     try:
-        envelope.decrypt_file(envelope_path, archive, key=key, certificate=certificate, progress=progress)
-        with open(archive, "rb") as fh:
-            unpacked = extract_archive(fh, staging)
-        return _check_and_publish(unpacked, out_dir, trust_roots=trust_roots, intermediates=intermediates,
-                                  identify=identify, expect_tender=expect_tender,
-                                  expect_bidder=expect_bidder, at=at)
-    finally:
-        archive.unlink(missing_ok=True)
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def _check_and_publish(unpacked: UnpackedArchive, out_dir: Path, *, trust_roots, intermediates, identify,
-                       expect_tender, expect_bidder, at) -> OpenedBid:
-    manifest = unpacked.manifest
-    result = signature.verify(unpacked.signature, content=unpacked.manifest_bytes, trust_roots=trust_roots,
-                              intermediates=intermediates, at=at)
+        result = signature.verify(scanned.signature, content=scanned.manifest_bytes, trust_roots=trust_roots,
+                                  intermediates=intermediates, at=at)
+    except signature.SignatureError as exc:
+        raise PackageIntegrityError(f"投标文件清单签名无效 (the manifest's signature is not valid: {exc})") from exc
     if not result.ok:
         raise PackageIntegrityError(f"投标文件清单签名无效 (the manifest's signature is not valid: {result.message()})")
+    if len(result.signers) != 1:
+        # One bid, one bidder: a second signer (even a valid one) would make "who signed" ambiguous.
+        raise PackageIntegrityError(f"投标文件清单须由投标人一人签名，实有 {len(result.signers)} 个签名者 (the manifest "
+                                    f"must carry exactly one signature, the bidder's: it has {len(result.signers)})")
     signer_code = identify(result.signer_certificate)
+    if not signer_code:
+        raise PackageIntegrityError("签名者证书未载明投标人身份 (the signer's certificate names no credit code "
+                                    "or ID number)")
+    return result, signer_code
+
+
+def _check_parties(manifest: Manifest, signer_code: str, *, expect_tender, expect_bidder) -> None:
     if signer_code != manifest.bidder_code:
-        raise PackageIntegrityError(f"签名者不是投标人 (the signer {signer_code or '(no identity)'} is not the bidder "
-                           f"{manifest.bidder_code} named in the manifest)")
+        raise PackageIntegrityError(f"签名者不是投标人 (the signer {signer_code} is not the bidder "
+                                    f"{manifest.bidder_code} named in the manifest)")
     if expect_bidder and manifest.bidder_code != expect_bidder:
         raise PackageError(f"投标人不符 (bidder {manifest.bidder_code}, expected {expect_bidder})")
     if expect_tender and manifest.tender_id != expect_tender:
         raise PackageError(f"项目编号不符 (tender {manifest.tender_id}, expected {expect_tender})")
-    final_dir = out_dir / "files"
-    if final_dir.exists():
-        raise PackageError(f"输出目录已有 files/ (the output directory already holds {final_dir})")
-    final_dir.mkdir()
-    files = []
-    for path in unpacked.files:
-        target = final_dir / path.name
-        os.replace(path, target)
-        files.append(target)
-    (out_dir / "manifest.json").write_bytes(unpacked.manifest_bytes)
-    (out_dir / "manifest.sig").write_bytes(unpacked.signature)
-    return OpenedBid(manifest, files, result, signer_code)
 
 
-__all__ = ["SealedBid", "OpenedBid", "seal_bid", "open_bid", "FILES_DIR"]
+__all__ = ["SealedBid", "OpenedBid", "seal_bid", "open_bid", "FILES_DIR", "OUTPUT_ENTRIES"]

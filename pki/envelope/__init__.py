@@ -9,8 +9,11 @@
 Integrity: only GCM envelopes are authenticated. A CBC envelope (AES-CBC, SM4-CBC) has no integrity
 check: damage is noticed only if it breaks the structure or the padding, so a bid sealed with CBC
 must carry its own integrity (the signed manifest of a bid package does). On decryption, plaintext
-is written to a temporary file next to the target and renamed only once everything verified; on
-any failure it is deleted and a specific :class:`EnvelopeError` is raised.
+is written to an unnamed file (Linux ``O_TMPFILE``) and linked into place only once everything
+verified, the folders above it made only then; a failure, SIGTERM or SIGKILL leaves nothing behind,
+and a failure raises a specific :class:`EnvelopeError`.
+
+Hostile framing is refused within documented limits (:mod:`pki.envelope.limits`, docs/formats.md).
 
 Decryption takes any :class:`pki.keyops.KeyOps` (a file key or a token key) and the certificate
 of that key, which picks the RecipientInfo. The opening ceremony uses the two-step API:
@@ -27,15 +30,15 @@ from typing import BinaryIO, Callable, Sequence, Union
 
 from asn1crypto import cms as asn1_cms
 
-from pki.envelope.errors import (EnvelopeError, IntegrityError, KeyMismatch, KeyUnwrapError, MalformedEnvelope,
-                                 NotAddressedToCertificate, PaddingError, RecipientError, SourceChanged,
-                                 UnsupportedEnvelope)
+from pki.envelope.errors import (EnvelopeError, IntegrityError, KeyMismatch, KeyUnwrapError, LimitExceeded,
+                                 MalformedEnvelope, NotAddressedToCertificate, NotAnEnvelope, NotContentInfo, PaddingError,
+                                 RecipientError, SourceChanged, UnsupportedEnvelope)
 from pki.envelope.reader import EnvelopeInfo, Parsed, decrypt_parsed, finish_envelope, open_envelope
 from pki.envelope.recipients import Certificate, RecipientSummary
 from pki.envelope.recipients import find_recipient_info as _find_in
 from pki.envelope.recipients import unwrap_content_key as _unwrap
 from pki.envelope.writer import remaining_size, write_envelope
-from pki.files import atomic_output
+from pki.files import atomic_output, unnamed_output
 from pki.keyops import KeyOps
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -80,7 +83,7 @@ def decrypt_file(src_path: PathLike, dst_path: PathLike, *, key: KeyOps, certifi
     with open(src_path, "rb") as src:
         parsed = _open(src)
         content_key = _unwrap_for(parsed, key, certificate)
-        with _atomic_output(dst_path) as dst:
+        with unnamed_output(dst_path) as dst:
             return _decrypt(parsed, content_key, dst, progress)
 
 
@@ -124,13 +127,13 @@ def unwrap_content_key(recipient_info: bytes | asn1_cms.RecipientInfo, key: KeyO
 def decrypt_with_content_key(src: PathLike | BinaryIO, dst: PathLike | BinaryIO, content_key: bytes, *,
                              progress: Progress | None = None) -> EnvelopeInfo:
     """Decrypt an envelope with a content-encryption key already unwrapped (the opening's last
-    step). Paths: temporary file and rename; streams: spooled, copied after verification."""
+    step). Paths: unnamed file linked into place; streams: spooled, copied after verification."""
     if isinstance(src, (str, os.PathLike)):
         with open(src, "rb") as stream:
             return decrypt_with_content_key(stream, dst, content_key, progress=progress)
     parsed = _open(src)
     if isinstance(dst, (str, os.PathLike)):
-        with _atomic_output(dst) as out:
+        with unnamed_output(dst) as out:
             return _decrypt(parsed, content_key, out, progress)
     return _decrypt_via_spool(parsed, content_key, dst, progress, None)
 
@@ -170,5 +173,5 @@ __all__ = [
     "find_recipient_info", "unwrap_content_key", "decrypt_with_content_key", "EnvelopeInfo",
     "RecipientSummary", "EnvelopeError", "MalformedEnvelope", "UnsupportedEnvelope",
     "NotAddressedToCertificate", "KeyMismatch", "KeyUnwrapError", "IntegrityError", "PaddingError",
-    "RecipientError", "SourceChanged",
+    "RecipientError", "SourceChanged", "NotAnEnvelope", "NotContentInfo", "LimitExceeded",
 ]

@@ -20,9 +20,11 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from pki.errors import ASN1_ERRORS
 from pki.files import file_descriptor
 from pki.envelope.errors import (IntegrityError, MalformedEnvelope, PaddingError, SourceChanged,
-                                 UnsupportedEnvelope)
+                                 UnsupportedEnvelope, asn1_detail)
+from pki.envelope.strict import require_der
 
 CHUNK = 1 << 20
+STAGE_BELOW = 64 << 10   # pieces smaller than this are gathered before decryption
 BUFFERS = 3          # output buffers in rotation: one being filled, one queued, one being written
 Progress = Callable[[int], None]
 
@@ -68,8 +70,9 @@ class WritePipeline:
 
 
 class GcmParameters(core.Sequence):
-    """RFC 5084 GCMParameters."""
-    _fields = [("nonce", core.OctetString), ("icv_len", core.Integer, {"default": 12})]
+    """RFC 5084 GCMParameters. icvLen is DEFAULT 12 there, but OpenSSL always writes it and needs
+    it: optional here, so that a 12 written out is read (and re-encoded, :mod:`strict`) as given."""
+    _fields = [("nonce", core.OctetString), ("icv_len", core.Integer, {"optional": True})]
 
 
 # name -> (asn1crypto algorithm name, cipher class, key length, mode)
@@ -128,9 +131,14 @@ class ContentAlgorithm:
             name = _BY_ASN1.get(asn1_name)
             if name is None:
                 raise UnsupportedEnvelope(f"content cipher {alg['algorithm'].dotted}")
+            require_der(algos.EncryptionAlgorithm, der, "contentEncryptionAlgorithm")
             if _ALGORITHMS[name][3] == "gcm":
-                params = GcmParameters.load(alg["parameters"].dump())
+                raw_params = alg["parameters"].dump()
+                require_der(GcmParameters, raw_params, "GCM parameters")
+                params = GcmParameters.load(raw_params)
                 iv, tag_len = params["nonce"].native, params["icv_len"].native
+                if tag_len is None:
+                    tag_len = 12
                 if not 12 <= tag_len <= 16:
                     raise MalformedEnvelope(f"GCM tag length {tag_len}")
                 if not iv:
@@ -138,7 +146,7 @@ class ContentAlgorithm:
                 return cls(name, iv, tag_len)
             iv = alg["parameters"].native
         except ASN1_ERRORS as exc:
-            raise MalformedEnvelope(f"content-encryption algorithm: {exc}") from None
+            raise MalformedEnvelope(asn1_detail("content-encryption algorithm", exc)) from None
         if not isinstance(iv, bytes) or len(iv) != 16:
             raise MalformedEnvelope("CBC IV is not 16 bytes")
         return cls(name, iv)
@@ -229,27 +237,46 @@ class ContentDecryptor:
         self.plaintext_length = 0
 
     def feed_all(self, chunks: Iterable[memoryview]) -> None:
-        ctx, write, bufs = self._ctx, self._write, self._bufs
-        aead = self.alg.aead
+        """Decrypt every piece of ``chunks`` in order. Small pieces (BER segments, however tiny) are
+        gathered into one buffer and decrypted a :data:`CHUNK` at a time, so the cipher is called
+        about once per MiB whatever the framing."""
+        stage = bytearray()
         for piece in chunks:
-            for start in range(0, len(piece), CHUNK):
-                part = piece[start:start + CHUNK]
-                k = self._turn % BUFFERS
-                self._turn += 1
-                if len(bufs[k]) < len(part) + 32:
-                    bufs[k] = bytearray(len(part) + 32 if len(part) < CHUNK else CHUNK + 32)
-                out = bufs[k]
-                outview = memoryview(out)
-                self.ciphertext_length += len(part)
-                m = ctx.update_into(part, out)
-                if aead:
-                    if m:
-                        write(outview[:m])
-                        self.plaintext_length += m
-                else:
-                    self._cbc_out(outview[:m])
-            if self._progress:
-                self._progress(self.ciphertext_length)
+            if len(piece) < STAGE_BELOW:
+                stage += piece
+                if len(stage) < CHUNK:
+                    continue
+                piece = b""
+            if stage:
+                with memoryview(stage) as view:
+                    self._feed(view)
+                del stage[:]
+            if piece:
+                self._feed(piece)
+        if stage:
+            with memoryview(stage) as view:
+                self._feed(view)
+
+    def _feed(self, piece: memoryview) -> None:
+        ctx, write, bufs = self._ctx, self._write, self._bufs
+        for start in range(0, len(piece), CHUNK):
+            part = piece[start:start + CHUNK]
+            k = self._turn % BUFFERS
+            self._turn += 1
+            if len(bufs[k]) < len(part) + 32:
+                bufs[k] = bytearray(len(part) + 32 if len(part) < CHUNK else CHUNK + 32)
+            out = bufs[k]
+            outview = memoryview(out)
+            self.ciphertext_length += len(part)
+            m = ctx.update_into(part, out)
+            if self.alg.aead:
+                if m:
+                    write(outview[:m])
+                    self.plaintext_length += m
+            else:
+                self._cbc_out(outview[:m])
+        if self._progress:
+            self._progress(self.ciphertext_length)
 
     def _cbc_out(self, data: memoryview) -> None:
         if len(data) >= 16:

@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import BinaryIO, Iterator, Union
 
-from pki.envelope.errors import MalformedEnvelope
+from pki.envelope.errors import LimitExceeded, MalformedEnvelope
+from pki.envelope.limits import COUNTED_SEGMENT, MAX_DEPTH, MAX_SEGMENT_RUNS, MAX_STRUCTURE
 
 EOC = b"\x00\x00"
 SEQUENCE, SET, OCTET_STRING, INTEGER, OID = 0x30, 0x31, 0x04, 0x02, 0x06
-SMALL_LIMIT = 1 << 20         # no header part (RecipientInfos etc.) is ever bigger than this
-MAX_DEPTH = 32
+SMALL_LIMIT = MAX_STRUCTURE   # no header part (RecipientInfos etc.) is ever bigger than this
+INTERLEAVE_UP_TO = 16         # segments this small are reassembled by strided copies, bigger by join
 
 
 # -- writing ----------------------------------------------------------------------------------
@@ -201,6 +202,46 @@ class Source:
         self._start += n
         return view
 
+    def take_run(self, head: bytes, length: int, limit: int | None) -> memoryview | None:
+        """Consume the segments that follow, as far as the buffer holds them (and within ``limit``
+        bytes), while each is exactly ``head`` followed by ``length`` octets: a run of equal BER
+        segments. Return their octets joined, or None if the next segment is not one of them.
+
+        The headers are compared and the octets gathered with strided slices, in C: 24 MiB of
+        1-byte segments cost a few dozen Python steps per MiB, not one per segment."""
+        stride = len(head) + length
+        if self._end - self._start < stride:
+            self._fill(stride)
+        start, buf = self._start, self._buf
+        avail = self._end - start if limit is None else min(self._end - start, limit)
+        most = avail // stride
+        if most == 0 or buf[start:start + len(head)] != head:
+            return None
+        count, window = 0, 64
+        while count < most:
+            w = min(window, most - count)
+            base = start + count * stride
+            good = w
+            for j in range(len(head)):
+                column = buf[base + j:base + w * stride:stride]
+                good = min(good, len(column) - len(column.lstrip(head[j:j + 1])))
+            count += good
+            if good < w:
+                break
+            window *= 2
+        first, stop = start + len(head), start + count * stride
+        if length == 0:
+            data = b""
+        elif length <= INTERLEAVE_UP_TO:
+            data = bytearray(count * length)
+            for j in range(length):
+                data[j::length] = buf[first + j:stop:stride]
+        else:
+            mv = self._mv
+            data = b"".join([mv[i:i + length] for i in range(first, stop, stride)])
+        self._start = stop
+        return memoryview(data)
+
     def readline(self, limit: int = 1024) -> bytes:
         avail = self._fill(limit)
         window = self._buf[self._start:self._start + avail]
@@ -259,28 +300,39 @@ def read_header(src: Source) -> Header:
     return Header(tag, length, offset, 2 + n)
 
 
+def too_deep(offset: int) -> LimitExceeded:
+    return LimitExceeded("嵌套层数过多", "nesting of constructed elements", MAX_DEPTH, offset)
+
+
+def too_large(offset: int) -> LimitExceeded:
+    return LimitExceeded("结构过大", "size of a structure read into memory", SMALL_LIMIT, offset)
+
+
 def read_element(src: Source, *, limit: int = SMALL_LIMIT, depth: int = 0) -> tuple[Header, bytes]:
-    """Read one whole element (header included) into memory: only for the small parts."""
+    """Read one whole element (header included) into memory: only for the small parts. An
+    indefinite-length element comes back in the definite form. ``depth`` is how deep the element already sits; nothing nests beyond :data:`MAX_DEPTH`."""
     if depth > MAX_DEPTH:
-        raise MalformedEnvelope("nesting too deep")
+        raise too_deep(src.pos)
     h = read_header(src)
     if h.length is not None:
         if h.length > limit:
-            raise MalformedEnvelope(f"element of {h.length} bytes at offset {h.offset} is too large")
+            raise too_large(h.offset)
         body = src.read(h.length)
-        check_encoding(h.tag, body, h.offset + h.header_length)
+        check_encoding(h.tag, body, h.offset + h.header_length, depth)
         return h, _raw_header(h) + body
-    parts = [_raw_header(h)]
+    # Indefinite form: the element is handed on re-encoded with definite lengths (its children
+    # already are), since asn1crypto misreads nested indefinite lengths. Only the framing changes.
+    parts = []
     total = 0
     while True:
         if src.peek(2) == EOC:
             src.read(2)
-            parts.append(EOC)
-            return h, b"".join(parts)
+            body = b"".join(parts)
+            return h, header(h.tag, len(body)) + body
         _, raw = read_element(src, limit=limit - total, depth=depth + 1)
         total += len(raw)
         if total > limit:
-            raise MalformedEnvelope(f"element at offset {h.offset} is too large")
+            raise too_large(h.offset)
         parts.append(raw)
 
 
@@ -292,7 +344,7 @@ def check_encoding(tag: int, body: bytes, offset: int, depth: int = 0) -> None:
     if not tag & 0x20:
         return
     if depth > MAX_DEPTH:
-        raise MalformedEnvelope("nesting too deep")
+        raise too_deep(offset)
     i, n = 0, len(body)
     while i < n:
         if n - i < 2:
@@ -331,35 +383,64 @@ def _length_as_read(h: Header) -> bytes:
 
 
 def content_chunks(src: Source, h: Header, chunk: int = 1 << 20, depth: int = 0) -> Iterator[memoryview]:
-    """The octets of an OCTET STRING-like element, primitive or constructed (BER chunks), in
-    pieces of at most ``chunk`` bytes. Each view is valid until the next one is requested."""
-    if depth > MAX_DEPTH:
-        raise MalformedEnvelope("nesting too deep")
+    """The octets of an OCTET STRING-like element, primitive or constructed (BER segments), in
+    pieces of at most ``chunk`` bytes. Each view is valid until the next one is requested.
+
+    Walked without recursion and without holding the segments: a run of equal segments is taken a
+    buffer at a time (:meth:`Source.take_run`); constructed segments may nest :data:`MAX_DEPTH`
+    deep; each change of segment size counts against :data:`MAX_SEGMENT_RUNS`."""
     if not h.constructed:
-        left = h.length
-        while left:
-            view = src.chunk(min(left, chunk))
-            if not view:
-                raise MalformedEnvelope(f"truncated content at offset {src.pos}")
-            left -= len(view)
-            yield view
+        yield from _primitive_chunks(src, h.length, chunk)
         return
-    end = h.end
-    while True:
+    ends: list[int | None] = [h.end]      # the open constructed segments
+    runs = 0
+    while ends:
+        end = ends[-1]
         if end is None:
             if src.peek(2) == EOC:
                 src.read(2)
-                return
+                ends.pop()
+                continue
         elif src.pos >= end:
             if src.pos > end:
                 raise MalformedEnvelope(f"content overruns its length at offset {end}")
-            return
+            ends.pop()
+            continue
         inner = read_header(src)
         if inner.tag not in (OCTET_STRING, OCTET_STRING | 0x20):
             raise MalformedEnvelope(f"expected an OCTET STRING chunk at offset {inner.offset}")
         if end is not None and (inner.end is None or inner.end > end):
             raise MalformedEnvelope(f"content chunk overruns its container at offset {inner.offset}")
-        yield from content_chunks(src, inner, chunk, depth + 1)
+        if inner.constructed or inner.length <= COUNTED_SEGMENT:
+            runs += 1
+            if runs > MAX_SEGMENT_RUNS:
+                raise LimitExceeded("内容分段大小变化次数过多", "changes of BER segment size in the content",
+                                    MAX_SEGMENT_RUNS, inner.offset)
+        if inner.constructed:
+            if depth + len(ends) >= MAX_DEPTH:
+                raise too_deep(inner.offset)
+            ends.append(inner.end)
+            continue
+        yield from _primitive_chunks(src, inner.length, chunk)
+        if inner.length > COUNTED_SEGMENT:
+            continue
+        head = _raw_header(inner)
+        while True:
+            run = src.take_run(head, inner.length, None if end is None else end - src.pos)
+            if run is None:
+                break
+            if run:
+                yield run
+
+
+def _primitive_chunks(src: Source, length: int, chunk: int) -> Iterator[memoryview]:
+    left = length
+    while left:
+        view = src.chunk(min(left, chunk))
+        if not view:
+            raise MalformedEnvelope(f"truncated content at offset {src.pos}")
+        left -= len(view)
+        yield view
 
 
 class Frame:
@@ -391,9 +472,11 @@ class Frame:
             raise MalformedEnvelope(f"truncated at offset {self.src.pos}")
         return data[0]
 
-    def element(self, tag: int | None, what: str) -> bytes:
-        h, raw = read_element(self.src)
-        if tag is not None and h.tag != tag:
+    def element(self, tag: int | None, what: str, *, strings_of: int | None = None) -> bytes:
+        """One whole element of tag ``tag`` (any if None); with ``strings_of``, that string type in
+        its primitive or its constructed (BER) form."""
+        h, raw = read_element(self.src, depth=len(self.stack))
+        if (tag is not None and h.tag != tag) or (strings_of is not None and h.tag & ~0x20 != strings_of):
             raise MalformedEnvelope(f"expected {what} at offset {h.offset}")
         if self.stack and self.stack[-1].end is not None and self.src.pos > self.stack[-1].end:
             raise MalformedEnvelope(f"{what} overruns its container at offset {h.offset}")

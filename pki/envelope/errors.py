@@ -6,6 +6,8 @@ while it was read is ``io``.
 """
 from __future__ import annotations
 
+import logging
+
 from pki.errors import PkiError
 
 
@@ -115,3 +117,49 @@ class SourceChanged(EnvelopeError):
     def __init__(self, expected: int, got: int):
         super().__init__(f"加密过程中源文件大小改变 (the source changed while being encrypted: expected "
                          f"{expected} bytes, read {got})", expected=expected, got=got)
+
+
+class NotAnEnvelope(UnsupportedEnvelope):
+    """A well-formed ContentInfo of another type (``content_type``: a signature, plain data)."""
+
+    code = "envelope_not_an_envelope"
+
+    def __init__(self, content_type: str):
+        super().__init__(f"content type {content_type} is not an envelope")
+        self.details["content_type"] = content_type
+        self.content_type = content_type
+
+
+class NotContentInfo(MalformedEnvelope):
+    """Bytes that do not even begin as a CMS ContentInfo (or PEM armour of another kind)."""
+
+    code = "envelope_not_content_info"
+
+    def __init__(self, detail: str):
+        super().__init__(f"not a CMS ContentInfo: {detail}")
+        self.content_type = None
+
+
+class LimitExceeded(EnvelopeError):
+    """The envelope's framing goes beyond a documented limit (:mod:`pki.envelope.limits`): refused
+    before it can cost unbounded memory or time."""
+
+    code = "envelope_limit_exceeded"
+    kind = "input"
+
+    def __init__(self, what_zh: str, what_en: str, limit: int, offset: int | None = None):
+        where = f" at offset {offset}" if offset is not None else ""
+        super().__init__(f"数字信封超出限制：{what_zh}（上限 {limit}）(envelope refused: {what_en} "
+                         f"exceeds the limit of {limit}{where})", limit=limit, offset=offset)
+        self.detail = what_en
+        self.limit = limit
+
+
+def asn1_detail(what: str, exc: BaseException) -> str:
+    """A one-line detail for a parser error: asn1crypto's messages run over several lines and name
+    its classes, so the user reads the first line, shortened; the whole goes to the debug log."""
+    logging.getLogger(__name__).debug("%s: %s", what, exc, exc_info=exc)
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0].strip()
+    if len(first) > 100:
+        first = first[:97] + "..."
+    return f"{what}: {first}"

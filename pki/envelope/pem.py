@@ -4,7 +4,7 @@ from __future__ import annotations
 import binascii
 
 from pki.envelope.der import Source
-from pki.envelope.errors import MalformedEnvelope
+from pki.envelope.errors import MalformedEnvelope, NotContentInfo
 
 LABELS = (b"CMS", b"PKCS7")
 _WHITESPACE = b" \t\r\n"
@@ -33,8 +33,9 @@ class PemDecoder:
         else:
             raise MalformedEnvelope("no PEM header")
         label = line[len(b"-----BEGIN "):].rstrip(b"-").strip() if line.startswith(b"-----BEGIN ") else None
-        if label not in LABELS:
-            raise MalformedEnvelope(f"unexpected PEM header {line[:40]!r}")
+        if label not in LABELS:      # another kind of PEM (a certificate, a key): not an envelope
+            raise NotContentInfo(f"PEM header {line[:40]!r}")
+        self._label = label
 
     def _decode_more(self) -> None:
         text = bytes(self._src.chunk(self._chunk))
@@ -42,9 +43,7 @@ class PemDecoder:
             raise MalformedEnvelope("PEM without its -----END line")
         dash = text.find(b"-")
         if dash >= 0:
-            tail = text[dash:] + self._src.peek(16)
-            if not tail.startswith(b"-----END"):
-                raise MalformedEnvelope("unexpected '-' inside the PEM body")
+            self._check_end(text[dash:] + self._src.peek(128))
             text = text[:dash]
             self._done = True
         data = self._carry + text.translate(None, _WHITESPACE)
@@ -54,6 +53,14 @@ class PemDecoder:
             self._pending = memoryview(binascii.a2b_base64(data[:len(data) - keep], strict_mode=True))
         except binascii.Error as exc:
             raise MalformedEnvelope(f"bad base64 in PEM: {exc}") from None
+
+    def _check_end(self, tail: bytes) -> None:
+        """The END line must close what BEGIN opened: ``-----END <same label>-----``."""
+        if not tail.startswith(b"-----END"):
+            raise MalformedEnvelope("unexpected '-' inside the PEM body")
+        line = tail.split(b"\n", 1)[0].rstrip(b"\r \t")
+        if line != b"-----END " + self._label + b"-----":
+            raise MalformedEnvelope(f"PEM END line {line[:40]!r} does not match BEGIN {self._label.decode()}")
 
     def readinto(self, buffer) -> int:
         while not self._pending and not self._done:

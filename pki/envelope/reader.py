@@ -12,9 +12,13 @@ from pki.envelope import cms as cms_format
 from pki.envelope.content import ContentAlgorithm, ContentDecryptor
 from pki.envelope.der import INTEGER, OCTET_STRING, OID, SEQUENCE, SET, Frame, Header, Source, \
     content_chunks, read_header
-from pki.envelope.errors import EnvelopeError, MalformedEnvelope, UnsupportedEnvelope
+from pki.envelope.errors import (EnvelopeError, LimitExceeded, MalformedEnvelope, NotAnEnvelope, NotContentInfo,
+                                 UnsupportedEnvelope, asn1_detail)
+from pki.envelope.limits import MAX_RECIPIENTS
 from pki.envelope.pem import PemDecoder, looks_like_pem
-from pki.envelope.recipients import RecipientSummary, summarize
+from pki.envelope.recipients import RecipientSummary, check_names, require_der_recipient_info, summarize
+from pki.envelope import strict
+from pki.envelope.strict import require_der
 from pki.errors import ASN1_ERRORS
 from pki.files import file_descriptor
 from pki.oids import GM_DATA, GM_ENVELOPED_DATA
@@ -57,20 +61,22 @@ class Parsed:
     content: Header
 
 
-def _int(raw: bytes) -> int:
+def _int(raw: bytes, what: str) -> int:
     if len(raw) < 3:
-        raise MalformedEnvelope("empty INTEGER")
+        raise MalformedEnvelope(f"empty INTEGER ({what})")
+    require_der(core.Integer, raw, what)
     try:
         return core.Integer.load(raw).native
     except ValueError as exc:
-        raise MalformedEnvelope(f"INTEGER: {exc}") from None
+        raise MalformedEnvelope(asn1_detail(what, exc)) from None
 
 
-def _oid(raw: bytes) -> str:
+def _oid(raw: bytes, what: str) -> str:
+    require_der(core.ObjectIdentifier, raw, what)
     try:
         return core.ObjectIdentifier.load(raw).dotted
     except ValueError as exc:
-        raise MalformedEnvelope(f"OBJECT IDENTIFIER: {exc}") from None
+        raise MalformedEnvelope(asn1_detail(what, exc)) from None
 
 
 def open_envelope(stream: BinaryIO) -> Parsed:
@@ -82,23 +88,28 @@ def open_envelope(stream: BinaryIO) -> Parsed:
         src = Source(PemDecoder(src, size), size)
         encoding = "pem"
     fr = Frame(src)
-    outer = fr.enter(SEQUENCE, "ContentInfo")
+    try:
+        outer = fr.enter(SEQUENCE, "ContentInfo")
+        content_type = _oid(fr.element(OID, "contentType"), "contentType")
+    except MalformedEnvelope as exc:
+        if encoding == "pem":      # armour labelled CMS/PKCS7 that is damaged: say so, not "something else"
+            raise
+        raise NotContentInfo(exc.detail) from None
     if outer.length is None and encoding == "der":
         encoding = "ber"
-    content_type = _oid(fr.element(OID, "contentType"))
     if content_type not in _KINDS:
-        raise UnsupportedEnvelope(f"content type {content_type} is not an envelope")
+        raise NotAnEnvelope(content_type)
     fmt, kind = _KINDS[content_type]
     fr.enter(0xA0, "[0] content")
     fr.enter(SEQUENCE, kind)
-    version = _int(fr.element(INTEGER, "version"))
+    version = _int(fr.element(INTEGER, "version"), f"{kind} version")
     if version not in _VERSIONS[kind]:
         raise MalformedEnvelope(f"{kind} version {version}")
     if fr.peek_tag() == 0xA0:
         fr.element(0xA0, "originatorInfo")     # certificates/CRLs of the originator: not needed
     infos = _recipient_infos(fr.element(SET, "RecipientInfos"), fmt)
     fr.enter(SEQUENCE, "EncryptedContentInfo")
-    inner = _oid(fr.element(OID, "contentType"))
+    inner = _oid(fr.element(OID, "contentType"), "encapsulated contentType")
     if inner not in _INNER:
         raise UnsupportedEnvelope(f"encapsulated content type {inner}")
     algorithm = ContentAlgorithm.from_identifier(fr.element(SEQUENCE, "contentEncryptionAlgorithm"))
@@ -129,9 +140,18 @@ def _buffer_size(stream: BinaryIO, largest: int = 1 << 20) -> int:
 def _recipient_infos(raw: bytes, fmt: str) -> list[cms.RecipientInfo]:
     try:
         parsed = cms.RecipientInfos.load(raw)
+        if len(parsed) > MAX_RECIPIENTS:
+            raise LimitExceeded("接收者过多", "number of RecipientInfos", MAX_RECIPIENTS)
+        for ri in parsed:
+            check_names(ri)
+    except (*ASN1_ERRORS, AttributeError) as exc:
+        raise MalformedEnvelope(asn1_detail("RecipientInfos", exc)) from None
+    for element in strict.children(raw):     # DER as OpenSSL wants it, before .native re-encodes
+        require_der_recipient_info(element)
+    try:
         parsed.native
     except (*ASN1_ERRORS, AttributeError) as exc:   # asn1crypto's .native raises AttributeError on some damage
-        raise MalformedEnvelope(f"RecipientInfos: {exc}") from None
+        raise MalformedEnvelope(asn1_detail("RecipientInfos", exc)) from None
     infos = list(parsed)
     for ri in infos:
         summarize(ri)
@@ -182,11 +202,11 @@ def finish_envelope(p: Parsed, decryptor: ContentDecryptor | None) -> EnvelopeIn
     if p.info.content_type == "authEnvelopedData":
         if fr.peek_tag() == 0xA1:
             raise UnsupportedEnvelope("authenticated attributes")
-        tag = _octets(fr.element(OCTET_STRING, "mac"))
+        tag = _octets(fr.element(None, "mac", strings_of=OCTET_STRING), "mac")
         if fr.peek_tag() == 0xA2:
-            fr.element(0xA2, "unauthAttrs")
+            _attributes(fr.element(0xA2, "unauthAttrs"), "unauthAttrs")
     elif fr.peek_tag() == 0xA1:
-        fr.element(0xA1, "unprotectedAttrs")
+        _attributes(fr.element(0xA1, "unprotectedAttrs"), "unprotectedAttrs")
     if not fr.at_end():
         raise MalformedEnvelope(f"unexpected element at offset {src.pos}")
     fr.leave(p.info.content_type)
@@ -203,11 +223,18 @@ def finish_envelope(p: Parsed, decryptor: ContentDecryptor | None) -> EnvelopeIn
                    plaintext_size=size if p.algorithm.aead else None)
 
 
-def _octets(raw: bytes) -> bytes:
+def _attributes(raw: bytes, what: str) -> None:
+    """Attributes are not used, but OpenSSL parses them (SET OF Attribute, each value an ANY) and
+    refuses them unless DER: checked as a plain SET OF (the [1]/[2] tag was checked by the frame)."""
+    require_der(cms.CMSAttributes, b"\x31" + raw[1:], what)
+
+
+def _octets(raw: bytes, what: str) -> bytes:
+    require_der(core.OctetString, raw, what)
     try:
         return core.OctetString.load(raw).native
     except ValueError as exc:
-        raise MalformedEnvelope(f"OCTET STRING: {exc}") from None
+        raise MalformedEnvelope(asn1_detail("OCTET STRING", exc)) from None
 
 
 def decrypt_parsed(p: Parsed, content_key: bytes, write: Callable[[memoryview], object],

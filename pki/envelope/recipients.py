@@ -24,8 +24,10 @@ from cryptography.hazmat.primitives.kdf.x963kdf import X963KDF
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 
 from pki.certs import CertificateError, to_asn1
-from pki.envelope.errors import (EnvelopeError, KeyMismatch, KeyUnwrapError, MalformedEnvelope,
-                                 NotAddressedToCertificate, RecipientError, UnsupportedEnvelope)
+from pki.envelope.errors import (EnvelopeError, KeyMismatch, KeyUnwrapError, LimitExceeded, MalformedEnvelope,
+                                 NotAddressedToCertificate, RecipientError, UnsupportedEnvelope, asn1_detail)
+from pki.envelope.limits import MAX_NAME
+from pki.envelope.strict import require_der
 from pki.errors import ASN1_ERRORS
 from pki.keyops import KeyOperationError, KeyOps
 from pki.keys import key_matches_certificate
@@ -217,25 +219,79 @@ def _kdf(hash_cls, shared: bytes, wrap: cms.KeyEncryptionAlgorithm, length: int,
 # -- reading ------------------------------------------------------------------------------------
 def load_recipient_info(data: bytes | cms.RecipientInfo) -> cms.RecipientInfo:
     """A RecipientInfo from its DER (as released at the opening) or as is, fully parsed."""
-    if isinstance(data, cms.RecipientInfo):
+    if isinstance(data, cms.RecipientInfo):   # from recipient_infos(): checked when it was read
         return data
+    raw = bytes(data)
     try:
-        ri = cms.RecipientInfo.load(bytes(data))
-        ri.native       # parse it all now, so damage shows here and not deep inside unwrapping
-        return ri
+        ri = cms.RecipientInfo.load(raw)
+        check_names(ri)
     except (ValueError, TypeError, KeyError) as exc:
-        raise MalformedEnvelope(f"RecipientInfo: {exc}") from None
+        raise MalformedEnvelope(asn1_detail("RecipientInfo", exc)) from None
+    require_der_recipient_info(raw)
+    try:
+        ri.native       # parse it all now, so damage shows here and not deep inside unwrapping
+    except (ValueError, TypeError, KeyError) as exc:
+        raise MalformedEnvelope(asn1_detail("RecipientInfo", exc)) from None
+    return ri
+
+
+def require_der_recipient_info(raw: bytes) -> None:
+    """Refuse a RecipientInfo (its bytes as received, names already size-checked by
+    :func:`check_names`) that is not DER where OpenSSL wants DER (:mod:`pki.envelope.strict`): the
+    RecipientInfo as a whole, and the key-wrap AlgorithmIdentifier that a KeyAgreeRecipientInfo
+    carries as parameters of a type asn1crypto does not know (it would re-encode them as read)."""
+    require_der(cms.RecipientInfo, raw, "RecipientInfo")
+    ri = cms.RecipientInfo.load(raw)
+    if ri.name == "kari":
+        what = "key-wrap AlgorithmIdentifier of a RecipientInfo"
+        wrap = ri.chosen["key_encryption_algorithm"]["parameters"]
+        require_der(cms.KeyEncryptionAlgorithm, wrap.dump(), what)
+        if cms.KeyEncryptionAlgorithm.load(wrap.dump())["parameters"].dump():
+            # RFC 3565 §2.3.2: AES key wrap has no parameters; OpenSSL refuses any, NULL included
+            raise MalformedEnvelope(f"{what} has parameters (AES key wrap takes none)")
+
+
+def check_names(ri: cms.RecipientInfo) -> None:
+    """Refuse a RecipientInfo naming a certificate by an oversized issuer name (:data:`MAX_NAME`),
+    before anything parses the name: asn1crypto would hold every RDN as objects (210 MB for 1 MiB)."""
+    rids = []
+    if ri.name == "ktri":
+        rids.append(ri.chosen["rid"])
+    elif ri.name == "kari":
+        rids.extend(rek["rid"] for rek in ri.chosen["recipient_encrypted_keys"])
+        rids.append(ri.chosen["originator"])
+    for rid in rids:
+        if rid.name == "issuer_and_serial_number":
+            issuer = rid.chosen["issuer"]
+            if len(issuer.contents) > MAX_NAME:
+                raise LimitExceeded("证书颁发者名称过长", "size of an issuer name in a RecipientInfo", MAX_NAME)
 
 
 def _rid_matches(rid: core.Choice, cert: x509.Certificate) -> bool:
     if rid.name == "issuer_and_serial_number":
-        return rid.chosen["serial_number"].native == cert.serial_number and rid.chosen["issuer"] == cert.issuer
+        return rid.chosen["serial_number"].native == cert.serial_number and _same_name(rid.chosen["issuer"], cert)
     if rid.name == "subject_key_identifier":
         return cert.key_identifier is not None and rid.chosen.native == cert.key_identifier
     if rid.name == "r_key_id":
         return cert.key_identifier is not None and \
             rid.chosen["subject_key_identifier"].native == cert.key_identifier
     return False
+
+
+def _same_name(issuer: x509.Name, cert: x509.Certificate) -> bool:
+    """Whether a RecipientInfo's ``issuer`` is the issuer of ``cert`` (RFC 5280 name comparison).
+    asn1crypto prepares names for comparison and raises ValueError on characters that RFC 4518
+    prohibits (private use, unassigned): such a name in the envelope is damage."""
+    if issuer.dump() == cert.issuer.dump():
+        return True
+    try:
+        return issuer == cert.issuer
+    except ValueError as exc:
+        try:
+            cert.issuer.hashable       # the certificate's own name, prepared alone
+        except ValueError:
+            raise RecipientError(f"unreadable certificate: issuer name: {exc}") from None
+        raise MalformedEnvelope(asn1_detail("issuer name in a RecipientInfo", exc)) from None
 
 
 def addressed_to(ri: cms.RecipientInfo, cert: x509.Certificate) -> bool:
@@ -300,7 +356,7 @@ def _unwrap_ktri(ktri: cms.KeyTransRecipientInfo, key: KeyOps) -> bytes:
             mgf_digest = mgf["parameters"]["algorithm"].native
             label = params["p_source_algorithm"]["parameters"].native
         except ASN1_ERRORS as exc:
-            raise MalformedEnvelope(f"RSAES-OAEP parameters: {exc}") from None
+            raise MalformedEnvelope(asn1_detail("RSAES-OAEP parameters", exc)) from None
         if mgf["algorithm"].native != "mgf1" or digest not in _OAEP_HASHES or mgf_digest != digest or label:
             raise UnsupportedEnvelope(f"RSAES-OAEP with {digest}, {mgf['algorithm'].native}-{mgf_digest}"
                                       f"{', a label' if label else ''}")
@@ -320,7 +376,7 @@ def _unwrap_kari(kari: cms.KeyAgreeRecipientInfo, key: KeyOps, cert: x509.Certif
         wrap = cms.KeyEncryptionAlgorithm.load(alg["parameters"].dump())
         wrap_name = wrap["algorithm"].native
     except (ValueError, TypeError) as exc:
-        raise MalformedEnvelope(f"key-wrap algorithm: {exc}") from None
+        raise MalformedEnvelope(asn1_detail("key-wrap algorithm", exc)) from None
     if wrap_name not in _WRAP_LENGTHS:
         raise UnsupportedEnvelope(f"key wrap {wrap['algorithm'].dotted}")
     originator = kari["originator"]
@@ -383,7 +439,10 @@ def _ktri_name(alg: cms.KeyEncryptionAlgorithm) -> str:
     if oid == SM2_EXCHANGE:
         return "sm2-exchange"
     if name == "rsaes_oaep":
-        return f"rsaes-oaep-{alg['parameters']['hash_algorithm']['algorithm'].native}"
+        params = alg["parameters"]
+        if isinstance(params, core.Void):    # RFC 4055: present, if only as an empty SEQUENCE
+            raise MalformedEnvelope("RSAES-OAEP without its parameters in a RecipientInfo")
+        return f"rsaes-oaep-{params['hash_algorithm']['algorithm'].native}"
     if name == "rsaes_pkcs1v15":
         return "rsaes-pkcs1v15"
     return oid

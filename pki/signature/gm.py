@@ -28,12 +28,23 @@ _MAX_TRIES = 64
 
 
 def gmssl_message(content_type: str, content: Content, attrs_contents: bytes | None,
-                  *, attrs_with_header: bool = False) -> Iterator[bytes]:
-    """The bytes GmSSL hashes: encapsulated ContentInfo DER, then the signed attributes."""
-    yield _der.encap_header(content_type, content_size(content))
-    yield from iter_content(content)
+                  *, attrs_with_header: bool = False, attrs_message: bytes | None = None,
+                  encap_content_info: bytes | None = None) -> Iterator[bytes]:
+    """The bytes GmSSL hashes: encapsulated ContentInfo DER, then the signed attributes.
+
+    When verifying, ``encap_content_info`` is the received EncapsulatedContentInfo (attached content)
+    and ``attrs_message`` the received SET OF: those bytes are hashed as they are. Otherwise (signing,
+    or detached content) the ContentInfo is framed here in DER around ``content``."""
+    if encap_content_info is not None:
+        yield encap_content_info
+    else:
+        yield _der.encap_header(content_type, content_size(content))
+        yield from iter_content(content)
     if attrs_contents is not None:
-        yield _der.set_of(attrs_contents) if attrs_with_header else attrs_contents
+        if attrs_with_header:
+            yield attrs_message if attrs_message is not None else _der.set_of(attrs_contents)
+        else:
+            yield attrs_contents
 
 
 def sign_gmssl(key: KeyOps, message: bytes) -> bytes:
@@ -47,10 +58,13 @@ def sign_gmssl(key: KeyOps, message: bytes) -> bytes:
 
 
 def verify_sm2(public_key: Sm2PublicKey, signature: bytes, *, content: Content, content_type: str,
-               attrs_contents: bytes | None) -> str | None:
-    """'gm-standard', 'gm-gmssl' or None (neither flavour verifies)."""
-    if attrs_contents is not None:
-        if public_key.verify(_der.set_of(attrs_contents), signature, signer_id=SM2_DEFAULT_ID):
+               attrs_message: bytes | None, attrs_contents: bytes | None,
+               encap_content_info: bytes | None = None) -> str | None:
+    """'gm-standard', 'gm-gmssl' or None (neither flavour verifies). ``attrs_message``: the signed
+    attributes as received with the SET tag (what the standard flavour signs), ``attrs_contents`` the
+    same without its header; ``encap_content_info``: the received EncapsulatedContentInfo, if attached."""
+    if attrs_message is not None:
+        if public_key.verify(attrs_message, signature, signer_id=SM2_DEFAULT_ID):
             return "gm-standard"
     else:
         e = digest("sm3", _with_prefix(public_key.z(SM2_DEFAULT_ID), iter_content(content)))
@@ -58,7 +72,8 @@ def verify_sm2(public_key: Sm2PublicKey, signature: bytes, *, content: Content, 
             return "gm-standard"
     variants = (False,) if attrs_contents is None else (False, True)
     for with_header in variants:
-        e = digest("sm3", gmssl_message(content_type, content, attrs_contents, attrs_with_header=with_header))
+        e = digest("sm3", gmssl_message(content_type, content, attrs_contents, attrs_with_header=with_header,
+                                        attrs_message=attrs_message, encap_content_info=encap_content_info))
         if public_key.verify_digest(e, signature):
             return "gm-gmssl"
     return None

@@ -1,6 +1,13 @@
 """The cryptographic check of one SignerInfo: certificate, algorithms, signed attributes, the
 signature value (RSA PKCS#1 v1.5 / PSS, ECDSA, SM2 in either flavour) and the ESS signing certificate.
 
+What is verified is exactly what was received: the signature is checked over the received signedAttrs
+bytes (RFC 5652 §5.4: the SET OF with tag 0x31 in place of [0] IMPLICIT), and those bytes must be DER —
+both generically (:func:`pki.signature._strict.der_problem`) and against the schema
+(:func:`~pki.signature._strict.reencoding_problem`: re-encoded they are byte-identical, so what
+asn1crypto reads from them is all they say). The attributes interpreted here must each appear once
+with one value. ECDSA and SM2 signature values must be DER ``SEQUENCE {r, s}``.
+
 No chain, no timestamp: :func:`pki.signature.verify` adds those. Every failure is a
 :class:`~pki.validation.Rejection`, never an exception.
 """
@@ -10,20 +17,27 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from asn1crypto import cms, x509
+from asn1crypto import cms, tsp, x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 
-from pki.signature import _der, gm
+from pki.errors import ASN1_ERRORS
+from pki.signature import gm
 from pki.signature._digest import ACCEPTED_DIGESTS, DIGESTS, Content, digest, digest_content, hash_algorithm
-from pki.signature.signed_data import embedded_certificates, present
-from pki.sm2 import Sm2Error, Sm2PublicKey, is_sm2_spki
+from pki.signature._received import ReceivedSignerInfo
+from pki.signature._strict import der_problem, dsa_signature_problem, reencoding_problem
+from pki.signature.signed_data import embedded_certificates
+from pki.sm2 import Sm2Error, Sm2PublicKey, is_sm2_spki as _is_sm2_spki
 from pki.validation import Rejection
 
 #: SignerInfo signature algorithms accepted with an SM2 key: sm2sign-with-sm3 (GM/T 0010) and the bare
 #: SM2-1 signature OID some CA clients write.
 SM2_SIGNATURE_ALGORITHMS = ("sm2sign_with_sm3", "sm2sign")
+#: Signed attributes that must occur at most once with exactly one value (RFC 5652 §11.1–11.3,
+#: RFC 5035 §5.4; OpenSSL checks the same in ``ossl_cms_si_check_attributes``).
+SINGLE_VALUED = ("content_type", "message_digest", "signing_time", "signing_certificate",
+                 "signing_certificate_v2")
 
 
 @dataclass
@@ -43,17 +57,45 @@ def find_signer_certificate(signer_info: cms.SignerInfo,
     sid = signer_info["sid"]
     for cert in candidates:
         if sid.name == "issuer_and_serial_number":
-            if cert.issuer == sid.chosen["issuer"] and cert.serial_number == sid.chosen["serial_number"].native:
+            if cert.serial_number == sid.chosen["serial_number"].native and _same_name(cert.issuer,
+                                                                                        sid.chosen["issuer"]):
                 return cert
         elif sid.name == "subject_key_identifier" and cert.key_identifier == sid.chosen.native:
             return cert
     return None
 
 
+def is_sm2_key(cert: x509.Certificate) -> bool:
+    """Whether ``cert`` holds an SM2 key; a key whose algorithm parameters are missing or unreadable
+    holds none (it is then refused as an unsupported key, not with a traceback)."""
+    try:
+        return _is_sm2_spki(cert.public_key)
+    except (AttributeError, *ASN1_ERRORS):
+        return False
+
+
+def _same_name(a: x509.Name, b: x509.Name) -> bool:
+    """RFC 5280 §7.1 name matching (asn1crypto's comparison); a name it cannot prepare (private-use
+    characters, StringPrep) matches only byte for byte."""
+    if a.dump() == b.dump():
+        return True
+    try:
+        return a == b
+    except ASN1_ERRORS:
+        return False
+
+
 def check_signer(signed_data: cms.SignedData, signer_info: cms.SignerInfo, content: Content,
-                 extra_certificates: Sequence[x509.Certificate] = ()) -> SignerCheck:
-    """Check one SignerInfo over ``content``: certificate found, algorithms accepted, content-type and
-    message-digest attributes, the signature itself (either SM2 flavour), ESS signing-certificate."""
+                 extra_certificates: Sequence[x509.Certificate] = (), *, received: ReceivedSignerInfo,
+                 encap_content_info: bytes | None = None) -> SignerCheck:
+    """Check one SignerInfo over ``content``: certificate found, algorithms accepted, signed attributes
+    DER with content-type and message-digest, the signature itself (either SM2 flavour), ESS
+    signing-certificate.
+
+    ``received``: the SignerInfo's bytes as received (``read_signed_data(der).received.signer_infos[i]``);
+    the signature is checked over those, never over a parsed value's re-encoding.
+    ``encap_content_info``: the received EncapsulatedContentInfo, which GmSSL's flavour hashes (attached
+    content; detached content is framed in DER here)."""
     result = SignerCheck()
     result.reasons += _structure_reasons(signed_data, signer_info)
     content_type = signed_data["encap_content_info"]["content_type"].native
@@ -64,15 +106,20 @@ def check_signer(signed_data: cms.SignedData, signer_info: cms.SignerInfo, conte
     result.digest_algorithm = digest_name
     result.signature_algorithm = sig_alg["algorithm"].native
     is_sm2_sig = sig_alg["algorithm"].native in SM2_SIGNATURE_ALGORITHMS or (
-        cert is not None and is_sm2_spki(cert.public_key))
+        cert is not None and is_sm2_key(cert))
     if is_sm2_sig:
         result.flavour = "gm-standard"
         if sig_alg["algorithm"].native not in SM2_SIGNATURE_ALGORITHMS or digest_name != "sm3":
             result.reasons.append(_unsupported(f"{sig_alg['algorithm'].dotted} / {digest_name} with an SM2 key"))
             return result
-    attrs = signer_info["signed_attrs"]
-    attrs_contents = attrs.contents if present(attrs) else None
-    result.signing_time = attribute_value(attrs, "signing_time") if attrs_contents is not None else None
+    message = received.signed_attrs_message
+    attrs = None
+    if message is not None:
+        attrs, problems = _signed_attributes(message)
+        if problems:
+            result.reasons += problems
+            return result
+        result.signing_time = attribute_value(attrs, "signing_time")
     if cert is None:
         result.reasons.append(Rejection("signer_certificate_missing", "签名中找不到签名者证书 (the signer's "
                                                                       "certificate is not in the signature)"))
@@ -85,18 +132,49 @@ def check_signer(signed_data: cms.SignedData, signer_info: cms.SignerInfo, conte
         result.reasons.append(Rejection("weak_algorithm", f"摘要算法 {digest_name} 已不安全 (digest algorithm "
                                                           f"{digest_name} is no longer safe)"))
         return result
-    if attrs_contents is not None:
+    if attrs is not None:
         result.reasons += _check_attributes(attrs, content, content_type, digest_name, cert)
     signature = signer_info["signature"].native
+    if is_sm2_sig or sig_alg["algorithm"].native.endswith("ecdsa"):
+        problem = dsa_signature_problem(signature)
+        if problem:
+            result.reasons.append(_not_der("the signature value", problem))
+            return result
     if is_sm2_sig:
-        flavour = _verify_sm2(cert, signature, content, content_type, attrs_contents)
+        contents = message[len(received.signed_attrs.header):] if message is not None else None
+        flavour = _verify_sm2(cert, signature, content, content_type, message, contents, encap_content_info)
         if flavour is None:
             result.reasons.append(_bad_signature())
         else:
             result.flavour = flavour
         return result
-    result.reasons += _verify_classic(cert, sig_alg, digest_name, signature, content, attrs_contents)
+    result.reasons += _verify_classic(cert, sig_alg, digest_name, signature, content, message)
     return result
+
+
+def _signed_attributes(message: bytes) -> tuple[cms.CMSAttributes | None, list[Rejection]]:
+    """The signed attributes parsed from ``message`` (the SET OF as signed) if it is DER and each
+    attribute read here occurs once with one value; else the reasons."""
+    problem = der_problem(message) or reencoding_problem(cms.CMSAttributes, message)
+    if problem:
+        return None, [_not_der("the signed attributes", problem)]
+    attrs = cms.CMSAttributes.load(message)
+    seen: set[str] = set()
+    for attr in attrs:
+        name = attr["type"].native
+        if name not in SINGLE_VALUED:
+            continue
+        if name in seen or len(attr["values"]) != 1:
+            return None, [Rejection("malformed_attribute", f"签名属性 {name} 须出现一次且只有一个值 (the signed "
+                                                           f"attribute {name} must occur once with one value)")]
+        seen.add(name)
+        value = attr["values"][0]
+        if isinstance(value, (tsp.SigningCertificate, tsp.SigningCertificateV2)):
+            certs = value["certs"]
+            if len(certs) == 0:
+                return None, [Rejection("malformed_attribute", f"签名属性 {name} 没有证书标识 (the signed "
+                                                               f"attribute {name} names no certificate)")]
+    return attrs, []
 
 
 def _structure_reasons(signed_data: cms.SignedData, signer_info: cms.SignerInfo) -> list[Rejection]:
@@ -123,25 +201,25 @@ def _structure_reasons(signed_data: cms.SignedData, signer_info: cms.SignerInfo)
     return [Rejection("malformed", f"签名数据结构不一致：{what} (the SignedData is inconsistent: {what})")]
 
 
-def _verify_sm2(cert, signature, content, content_type, attrs_contents) -> str | None:
-    if not is_sm2_spki(cert.public_key):
+def _verify_sm2(cert, signature, content, content_type, message, contents, encap) -> str | None:
+    if not is_sm2_key(cert):
         return None
     try:
         public_key = Sm2PublicKey.from_certificate(cert)
     except Sm2Error:
         return None
     return gm.verify_sm2(public_key, signature, content=content, content_type=content_type,
-                         attrs_contents=attrs_contents)
+                         attrs_message=message, attrs_contents=contents, encap_content_info=encap)
 
 
-def _verify_classic(cert, sig_alg, digest_name, signature, content, attrs_contents) -> list[Rejection]:
+def _verify_classic(cert, sig_alg, digest_name, signature, content, message) -> list[Rejection]:
     try:
         public_key = serialization.load_der_public_key(cert.public_key.dump())
     except (ValueError, UnsupportedAlgorithm):
         return [Rejection("unsupported_algorithm", "签名者证书的公钥类型不受支持 (the signer's key type is not "
                                                    "supported)")]
-    if attrs_contents is not None:
-        data, hasher = _der.set_of(attrs_contents), hash_algorithm(digest_name)
+    if message is not None:
+        data, hasher = message, hash_algorithm(digest_name)
     else:
         data, hasher = digest_content(digest_name, content), utils.Prehashed(hash_algorithm(digest_name))
     try:
@@ -156,13 +234,18 @@ def _verify_classic(cert, sig_alg, digest_name, signature, content, attrs_conten
         if scheme == "rsassa_pkcs1v15" and isinstance(public_key, rsa.RSAPublicKey):
             public_key.verify(signature, data, padding.PKCS1v15(), hasher)
         elif scheme == "rsassa_pss" and isinstance(public_key, rsa.RSAPublicKey):
-            params = sig_alg["parameters"]
-            pss_hash = params["hash_algorithm"]["algorithm"].native
-            mgf_hash = params["mask_gen_algorithm"]["parameters"]["algorithm"].native
-            if pss_hash != digest_name or mgf_hash not in DIGESTS:
+            try:
+                params = sig_alg["parameters"]
+                pss_hash = params["hash_algorithm"]["algorithm"].native
+                mgf = params["mask_gen_algorithm"]
+                mgf_hash = mgf["parameters"]["algorithm"].native if mgf["algorithm"].native == "mgf1" else None
+                salt = params["salt_length"].native
+            except ASN1_ERRORS:           # absent or unreadable parameters
+                return [_unsupported("RSASSA-PSS without usable parameters")]
+            if pss_hash != digest_name or mgf_hash not in DIGESTS or not 0 <= salt <= 1024:
                 return [_unsupported(f"RSASSA-PSS {pss_hash}/{mgf_hash}")]
             public_key.verify(signature, data, padding.PSS(mgf=padding.MGF1(hash_algorithm(mgf_hash)),
-                                                           salt_length=params["salt_length"].native), hasher)
+                                                           salt_length=salt), hasher)
         elif scheme == "ecdsa" and isinstance(public_key, ec.EllipticCurvePublicKey):
             public_key.verify(signature, data, ec.ECDSA(hasher))
         else:
@@ -218,8 +301,13 @@ def _bad_signature() -> Rejection:
                                       "the signed data may have been altered)")
 
 
+def _not_der(what: str, problem: str) -> Rejection:
+    return Rejection("not_der", f"签名部分不是 DER 编码，拒绝验证 ({what} is not DER: {problem})")
+
+
 def _unsupported(what: str) -> Rejection:
     return Rejection("unsupported_algorithm", f"不支持的签名算法 {what} (unsupported signature algorithm {what})")
 
 
-__all__ = ["SM2_SIGNATURE_ALGORITHMS", "SignerCheck", "find_signer_certificate", "check_signer", "attribute_value"]
+__all__ = ["SM2_SIGNATURE_ALGORITHMS", "SignerCheck", "is_sm2_key", "find_signer_certificate", "check_signer",
+           "attribute_value"]

@@ -16,9 +16,11 @@ from asn1crypto import cms, tsp, x509
 from pki.errors import ASN1_ERRORS
 from pki.certs import AnyCertificate, to_asn1
 from pki.signature._digest import DIGESTS, digest as _digest
+from pki.signature._received import TIME_STAMP_TOKEN_OID
+from pki.signature._strict import der_problem, reencoding_problem
 from pki.signature.errors import SignatureFormatError
-from pki.signature.signed_data import encapsulated_content, load_signed_data, present
-from pki.signature.signer import check_signer
+from pki.signature.signed_data import SignedDataReading, present, read_signed_data
+from pki.signature.signer import SignerCheck, check_signer
 from pki.validation import Rejection, ValidationResult, validate_certificate
 
 
@@ -64,7 +66,8 @@ def verify_timestamp_token(token: bytes, *, data: bytes | None = None, digest: b
     algorithm) or a ready ``digest``: imprint, token signature, ESS signing certificate, the TSA
     certificate's critical EKU timeStamping, and its chain at ``at`` (default: the token's genTime).
     Raises :class:`SignatureFormatError` only for bytes that are no token at all."""
-    tst, sd = parse_token(token)
+    tst, reading = read_token(token)
+    sd = reading.signed_data
     reasons: list[Rejection] = []
     imprint = tst["message_imprint"]
     alg = imprint["hash_algorithm"]["algorithm"].native
@@ -76,7 +79,7 @@ def verify_timestamp_token(token: bytes, *, data: bytes | None = None, digest: b
                                                      "data)"))
     extra = [to_asn1(c) for c in intermediates]
     signer_info = sd["signer_infos"][0]
-    check = check_signer(sd, signer_info, encapsulated_content(sd), extra)
+    check = token_signer_check(reading, extra)
     reasons += check.reasons
     attr_types = {a["type"].native for a in signer_info["signed_attrs"]} if present(signer_info["signed_attrs"]) else set()
     if not attr_types & {"signing_certificate", "signing_certificate_v2"}:
@@ -90,9 +93,14 @@ def verify_timestamp_token(token: bytes, *, data: bytes | None = None, digest: b
         if problem:
             reasons.append(problem)
         others = [c.chosen for c in (sd["certificates"] or ()) if c.name == "certificate" and c.chosen.dump() != cert.dump()]
-        chain = validate_certificate(cert, at=at or gen_time, trust_roots=trust_roots, intermediates=others + extra,
-                                     crls=crls, revocation=revocation)
-        reasons += chain.reasons
+        try:
+            chain = validate_certificate(cert, at=at or gen_time, trust_roots=trust_roots,
+                                         intermediates=others + extra, crls=crls, revocation=revocation)
+            reasons += chain.reasons
+        except ASN1_ERRORS as exc:
+            detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            reasons.append(Rejection("chain_unreadable", f"时间戳证书链中有无法比较的证书 (a certificate on the "
+                                                         f"TSA's way to the roots cannot be evaluated: {detail})"))
     tsa_name = None
     if tst["tsa"].native is not None and tst["tsa"].name == "directory_name":
         tsa_name = tst["tsa"].chosen.human_friendly
@@ -121,30 +129,55 @@ def tsa_certificate_problem(cert: x509.Certificate) -> Rejection | None:
 
 def parse_token(token: bytes) -> tuple[tsp.TSTInfo, cms.SignedData]:
     """(TSTInfo, SignedData) of a token, fully parsed, or :class:`SignatureFormatError`."""
-    _, sd = load_signed_data(token)
+    tst, reading = read_token(token)
+    return tst, reading.signed_data
+
+
+def read_token(token: bytes) -> tuple[tsp.TSTInfo, SignedDataReading]:
+    """The token's TSTInfo and its SignedData parsed and as received, or :class:`SignatureFormatError`.
+
+    One SignerInfo, the TSA's (RFC 3161 §2.4.2), and a TSTInfo in DER: its bytes are what the token's
+    message-digest covers, and a value asn1crypto would read differently from OpenSSL (trailing
+    elements, non-minimal INTEGERs) is refused rather than interpreted."""
+    reading = read_signed_data(token)
+    sd = reading.signed_data
     if sd["encap_content_info"]["content_type"].native != "tst_info":
         raise SignatureFormatError("不是时间戳（内容类型不是 TSTInfo） (not a timestamp token: content is not TSTInfo)")
-    raw = encapsulated_content(sd)
+    if len(sd["signer_infos"]) != 1:
+        raise SignatureFormatError("时间戳须有且仅有一个签名者 (a timestamp token has exactly one SignerInfo, the "
+                                   "TSA's)")
+    raw = reading.received.econtent
     if raw is None:
         raise SignatureFormatError("时间戳中没有 TSTInfo (the token carries no TSTInfo)")
+    problem = der_problem(raw) or reencoding_problem(tsp.TSTInfo, raw)
+    if problem:
+        raise SignatureFormatError(f"TSTInfo 不是 DER 编码，拒绝 (the TSTInfo is not DER: {problem})")
     try:
         tst = tsp.TSTInfo.load(raw, strict=True)
         tst.native
     except ASN1_ERRORS as exc:
         raise SignatureFormatError(f"TSTInfo 无法解析 (unreadable TSTInfo: {exc})") from exc
-    return tst, sd
+    return tst, reading
+
+
+def token_signer_check(token: bytes | SignedDataReading, intermediates: Sequence[x509.Certificate] = ()) -> SignerCheck:
+    """The token's SignerInfo checked over the TSTInfo bytes as received (no chain, no imprint)."""
+    reading = read_token(token)[1] if isinstance(token, (bytes, bytearray, memoryview)) else token
+    sd, received = reading.signed_data, reading.received
+    return check_signer(sd, sd["signer_infos"][0], received.econtent, intermediates,
+                        received=received.signer_infos[0], encap_content_info=received.encap_content_info)
 
 
 def extract_timestamp_token(signed_data_der: bytes, *, signer_index: int = 0) -> bytes | None:
-    """The id-aa-timeStampToken of SignerInfo ``signer_index`` (ContentInfo DER), or None — e.g. to
-    check a receipt offline with ``openssl ts -verify -token_in -in token.der -digest <hex>``."""
-    _, sd = load_signed_data(signed_data_der)
-    unsigned = sd["signer_infos"][signer_index]["unsigned_attrs"]
-    for attr in unsigned if present(unsigned) else ():
-        if attr["type"].native == "signature_time_stamp_token":
-            return attr["values"][0].dump()
-    return None
+    """The id-aa-timeStampToken of SignerInfo ``signer_index`` (ContentInfo DER, as received), or None —
+    e.g. to check a receipt offline with ``openssl ts -verify -token_in -in token.der -digest <hex>``."""
+    signers = read_signed_data(signed_data_der).received.signer_infos
+    if not 0 <= signer_index < len(signers):
+        raise SignatureFormatError(f"没有第 {signer_index} 个签名者 (no SignerInfo number {signer_index})")
+    values = signers[signer_index].unsigned_values(TIME_STAMP_TOKEN_OID)
+    return values[0] if values else None
 
 
-__all__ = ["TimestampInfo", "verify_timestamp_token", "tsa_certificate_problem", "parse_token",
+__all__ = ["TimestampInfo", "verify_timestamp_token", "tsa_certificate_problem", "parse_token", "read_token",
+           "token_signer_check",
            "extract_timestamp_token"]

@@ -3,6 +3,8 @@
 - :mod:`pki.timestamps.authority`: :class:`TimeStampAuthority` answers ``TimeStampReq`` DER with
   ``TimeStampResp`` DER (the Flask route ``/tsa`` only passes bytes through); serial numbers are
   random (:class:`RandomSerials`), so any number of hosts can answer for one TSA.
+- :mod:`pki.timestamps.request`: reads a ``TimeStampReq`` strictly (DER only, every field checked,
+  nothing after it); anything else becomes a rejection with failInfo badDataFormat or badAlg.
 - :mod:`pki.timestamps.client`: :func:`request_token` asks a TSA over HTTP or in process and checks
   the answer; :func:`add_timestamp` puts the token on a CMS signature.
 

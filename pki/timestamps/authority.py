@@ -20,7 +20,6 @@ from typing import Protocol
 
 from asn1crypto import cms, tsp, x509
 
-from pki.errors import ASN1_ERRORS
 from pki.certs import AnyCertificate, to_asn1
 from pki.keyops import KeyOperationError, KeyOps
 from pki.keys import key_matches_certificate
@@ -28,9 +27,8 @@ from pki.signature.cms import build_signed_data
 from pki.signature.errors import SigningError, TsaConfigurationError
 from pki.signature.timestamp import tsa_certificate_problem
 from pki.timestamps.client import TimeStampResp, request_token
+from pki.timestamps.request import ACCEPTED_HASHES, RequestRefused, TimeStampRequest, parse_request
 
-#: Imprint hash algorithms a request may use, with their digest sizes. SHA-1 and MD5 are refused.
-ACCEPTED_HASHES = {"sha256": 32, "sha384": 48, "sha512": 64, "sm3": 32}
 #: Bits of a random serial number: far beyond any chance of a repeat, well under RFC 3161's 160.
 RANDOM_SERIAL_BITS = 128
 
@@ -79,15 +77,6 @@ class MemorySerialCounter:
 
 
 # -- the authority --------------------------------------------------------------------------------------
-class _Rejected(Exception):
-    """Internal: becomes a rejection TimeStampResp, never leaves :meth:`TimeStampAuthority.respond`."""
-
-    def __init__(self, fail_info: str, message: str):
-        super().__init__(message)
-        self.fail_info = fail_info
-        self.message = message
-
-
 class TimeStampAuthority:
     """An RFC 3161 TSA signing with any :class:`pki.keyops.KeyOps` (file or token key).
 
@@ -123,12 +112,11 @@ class TimeStampAuthority:
         """A TimeStampResp (DER) for a TimeStampReq (DER): granted with a token, or a rejection with
         failInfo and a status string (Chinese, then English). Never raises for a bad request."""
         try:
-            request = self._parse(request_der)
-            token = self._token(request["message_imprint"], nonce=request["nonce"].native,
-                                cert_req=bool(request["cert_req"].native))
-        except _Rejected as rej:
-            return TimeStampResp({"status": {"status": "rejection", "status_string": [rej.message],
-                                              "fail_info": tsp.PKIFailureInfo({rej.fail_info})}}).dump()
+            request = parse_request(bytes(request_der), self.accepted_policies)
+            token = self._token(request)
+        except RequestRefused as refused:
+            return TimeStampResp({"status": {"status": "rejection", "status_string": [refused.message],
+                                              "fail_info": tsp.PKIFailureInfo({refused.fail_info})}}).dump()
         return TimeStampResp({"status": {"status": "granted"}, "time_stamp_token": token}).dump()
 
     def stamp(self, digest: bytes, hash_algorithm: str = "sha256", *, nonce: int | None = None,
@@ -138,54 +126,31 @@ class TimeStampAuthority:
                              cert_req=cert_req)
 
     # -- internals
-    def _parse(self, request_der: bytes) -> tsp.TimeStampReq:
-        try:
-            request = tsp.TimeStampReq.load(bytes(request_der), strict=True)
-            request.native
-        except ASN1_ERRORS:
-            raise _Rejected("bad_data_format", "时间戳请求格式错误 (the request is not a DER TimeStampReq)") from None
-        if request["version"].native != "v1":
-            raise _Rejected("bad_data_format", "时间戳请求版本应为 1 (TimeStampReq version must be 1)")
-        imprint = request["message_imprint"]
-        name = imprint["hash_algorithm"]["algorithm"].native
-        if name not in ACCEPTED_HASHES:
-            raise _Rejected("bad_alg", f"不支持的摘要算法 {name} (unsupported hash algorithm {name})")
-        params = imprint["hash_algorithm"]["parameters"]
-        if params.native is not None:
-            raise _Rejected("bad_alg", "摘要算法不应带参数 (the hash algorithm must have no parameters)")
-        if len(imprint["hashed_message"].native) != ACCEPTED_HASHES[name]:
-            raise _Rejected("bad_data_format", f"摘要长度与 {name} 不符 (the imprint length does not fit {name})")
-        policy = request["req_policy"].native
-        if policy is not None and request["req_policy"].dotted not in self.accepted_policies:
-            raise _Rejected("unaccepted_policy", f"不接受的时间戳策略 {request['req_policy'].dotted} (policy not "
-                                                 f"accepted)")
-        if request["extensions"].native:
-            raise _Rejected("unaccepted_extensions", "不支持请求扩展 (request extensions are not supported)")
-        return request
-
-    def _token(self, imprint: tsp.MessageImprint, *, nonce: int | None, cert_req: bool) -> cms.ContentInfo:
+    def _token(self, request: TimeStampRequest) -> cms.ContentInfo:
         gen_time = self.clock.now().astimezone(timezone.utc).replace(microsecond=0)
         info = {
             "version": "v1",
             "policy": self.policy_oid,
-            "message_imprint": tsp.MessageImprint.load(imprint.dump()),
+            "message_imprint": tsp.MessageImprint.load(request.message_imprint),
             "serial_number": self.serials.next_serial(),
             "gen_time": gen_time,
             "accuracy": {"seconds": self.accuracy_seconds},
             "tsa": x509.GeneralName({"directory_name": self.certificate.subject}),
         }
-        if nonce is not None:
-            info["nonce"] = nonce
+        if request.nonce is not None:
+            info["nonce"] = request.nonce
         tst_der = tsp.TSTInfo(info).dump()
         buf = io.BytesIO()
         try:
             # a token key may fail (token removed, session closed): the requester gets systemFailure
             parts = build_signed_data(tst_der, key=self.key, certificate=self.certificate,
-                                      chain=self.chain if cert_req else (), content_type="tst_info",
-                                      pss=self.pss, signing_time=gen_time, include_certificates=cert_req)
+                                      chain=self.chain if request.cert_req else (),
+                                      content_type="tst_info", pss=self.pss, signing_time=gen_time,
+                                      include_certificates=request.cert_req)
             parts.write(buf, tst_der)
         except (SigningError, KeyOperationError, OSError) as exc:
-            raise _Rejected("system_failure", f"时间戳服务内部错误 (the TSA failed: {type(exc).__name__})") from exc
+            raise RequestRefused("system_failure",
+                                 f"时间戳服务内部错误 (the TSA failed: {type(exc).__name__})") from exc
         return cms.ContentInfo.load(buf.getvalue())
 
 

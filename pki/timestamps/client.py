@@ -22,9 +22,8 @@ from pki.errors import ASN1_ERRORS
 from pki.signature._digest import DIGESTS, digest as _digest
 from pki.signature.errors import (SignatureError, SignatureFormatError, TimestampError, TimestampMismatch,
                                   TsaAddressInvalid)
-from pki.signature.signed_data import encapsulated_content, load_signed_data, present
-from pki.signature.signer import check_signer
-from pki.signature.timestamp import parse_token
+from pki.signature.signed_data import load_signed_data, present
+from pki.signature.timestamp import parse_token, token_signer_check
 
 MAX_RESPONSE_BYTES = 1024 * 1024
 QUERY_TYPE = "application/timestamp-query"
@@ -112,7 +111,7 @@ def _token_from_response(raw: bytes, *, digest: bytes, hash_algorithm: str, nonc
         raise TimestampMismatch("时间戳不是为本次摘要签发的 (the token does not cover the digest sent)")
     if nonce is not None and tst["nonce"].native != nonce:
         raise TimestampMismatch("时间戳的随机数与请求不符 (the token's nonce does not match the request)")
-    check = check_signer(sd, sd["signer_infos"][0], encapsulated_content(sd))
+    check = token_signer_check(token_der)
     if check.reasons:
         raise TimestampMismatch(f"时间戳签名无效 (the token's signature is invalid: {check.reasons[0].message})")
     return token_der

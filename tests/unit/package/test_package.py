@@ -8,9 +8,11 @@ from decimal import Decimal
 
 import pytest
 
-from bidding.bids.archive import extract_archive, write_archive
+from bidding.bids.archive import write_archive
 from bidding.bids.errors import PackageError
 from bidding.bids.manifest import Manifest, build_manifest, safe_name, validate_price
+
+from support.packages import open_archive
 
 AT = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 
@@ -50,9 +52,9 @@ def test_non_canonical_manifest_is_refused(bid_files):
 
 def test_archive_round_trip(bid_files, tmp_path):
     m = build_manifest(bid_files, tender_id="T1", bidder_code="X", price="1", created_at=AT)
-    out = extract_archive(_archive(m, bid_files), tmp_path / "out")
-    assert out.manifest == m and out.signature == b"SIG"
-    assert [p.read_bytes() for p in out.files] == [p.read_bytes() for p in bid_files]
+    manifest, signature, files = open_archive(_archive(m, bid_files), tmp_path / "out")
+    assert manifest == m and signature == b"SIG"
+    assert [p.read_bytes() for p in files] == [p.read_bytes() for p in bid_files]
 
 
 def test_file_changed_after_manifest_is_detected(bid_files, tmp_path):
@@ -61,7 +63,7 @@ def test_file_changed_after_manifest_is_detected(bid_files, tmp_path):
     at = buf.index(b"%PDF-1.7 technical")
     tampered = buf[:at] + b"X" + buf[at + 1:]
     with pytest.raises(PackageError, match="digest mismatch"):
-        extract_archive(io.BytesIO(tampered), tmp_path / "out")
+        open_archive(io.BytesIO(tampered), tmp_path / "out")
 
 
 def test_path_traversal_entry_is_refused(tmp_path):
@@ -72,7 +74,7 @@ def test_path_traversal_entry_is_refused(tmp_path):
         tar.addfile(info, io.BytesIO(b"x"))
     buf.seek(0)
     with pytest.raises(PackageError):
-        extract_archive(buf, tmp_path / "out")
+        open_archive(buf, tmp_path / "out")
     assert not (tmp_path / "evil").exists()
 
 
