@@ -49,12 +49,16 @@ def create_app(test_config: Mapping[str, Any] | None = None, *,
     app.extensions["nav"] = []
 
     from app import errors, cli
+    from app.api import init_api
+    from app.auth import bp as auth_bp
     from app.main import bp as main_bp
     from app.pkiweb import bp as pkiweb_bp
     errors.register_error_handlers(app)
     cli.register(app)
     app.register_blueprint(main_bp)
     app.register_blueprint(pkiweb_bp)
+    app.register_blueprint(auth_bp)
+    init_api(app)
 
     @app.context_processor
     def _nav() -> dict[str, Any]:
@@ -64,11 +68,13 @@ def create_app(test_config: Mapping[str, Any] | None = None, *,
 
 
 def _init_extensions(app: Flask) -> None:
-    from app.extensions import csrf, db, login_manager, migrate
+    from app.auth import sessions  # noqa: F401  (registers the log-in manager's user loader)
+    from app.extensions import csrf, db, limiter, login_manager, migrate
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
     with app.app_context():
         for engine in db.engines.values():
             if engine.dialect.name == "sqlite":

@@ -20,7 +20,7 @@ def actor() -> Actor:
     if not has_request_context():
         return Actor("cli", "cli")
     if getattr(current_user, "is_authenticated", False):
-        operator = f"user:{current_user.get_id()}"
+        operator = f"user:{current_user.id}"
     else:
         operator = "anonymous"
     return Actor(operator, request.remote_addr or "unknown")

@@ -5,6 +5,10 @@ A :class:`pki.errors.PkiError` answers by its ``kind``: input 400, integrity 422
 unavailable 503; an ``io`` failure is the platform's own (a disk, a file store), so it is a 500
 with the generic apology and the detail only in the log.
 
+Every JSON error has one shape, ``{"error": {"code", "message", "details", "request_id"}}``, the
+``Error`` schema of the OpenAPI document (``app/api/schemas.py``). A 429 (too many log-in attempts,
+Flask-Limiter) is answered like any other HTTP error, in Chinese.
+
 JSON is answered for ``/api/…`` paths, the machine endpoints (``/healthz``, ``/tsa``) and clients
 that prefer ``application/json`` over HTML. A 500 is a bug: it is logged with its traceback and the
 user sees a plain apology with the request id to quote.
@@ -93,7 +97,7 @@ def register_error_handlers(app: Flask) -> None:
         if status >= 500 and status != 503:
             return _internal(exc)
         message = HTTP_MESSAGES.get(status, f"请求无法处理 (HTTP {status})")
-        response = app.make_response(error_response(status, f"http_{status}", message))
+        response = app.make_response(error_response(status, f"http_{status}", message, _http_details(exc)))
         for key, value in exc.get_headers():
             if key.lower() in ("allow", "retry-after", "www-authenticate"):
                 response.headers[key] = value
@@ -106,6 +110,18 @@ def register_error_handlers(app: Flask) -> None:
         original = getattr(exc, "original_exception", None) or exc
         log.error("internal error", exc_info=original)
         return error_response(500, "internal_error", INTERNAL_MESSAGE)
+
+
+def _http_details(exc: HTTPException) -> dict[str, Any]:
+    """What a JSON client can use to fix its request: the fields a schema refused (webargs puts
+    them in ``exc.data["messages"]``, by location), or the rate limit that was hit."""
+    data = getattr(exc, "data", None) or {}
+    if isinstance(data, dict) and data.get("messages"):
+        return _json_safe({"fields": data["messages"]})
+    limit = getattr(exc, "limit", None)
+    if exc.code == 429 and limit is not None:
+        return {"limit": str(getattr(limit, "limit", limit))}
+    return {}
 
 
 def _json_safe(details: dict[str, Any]) -> dict[str, Any]:

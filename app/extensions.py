@@ -1,6 +1,8 @@
 """The Flask extensions, created unbound here and bound to an app in :func:`app.create_app`."""
 from __future__ import annotations
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -14,10 +16,11 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True)   # batch mode: SQLite can ALTER through table copies
 csrf = CSRFProtect()
 login_manager = LoginManager()
+login_manager.login_view = "auth.login"
 login_manager.login_message = "请先登录 (please log in first)"
+login_manager.login_message_category = "info"
 
-
-@login_manager.user_loader
-def _load_user(user_id: str) -> None:
-    """Placeholder until the auth blueprint registers the real loader: nobody is logged in."""
-    return None
+limiter = Limiter(get_remote_address)
+"""Rate limits by client address (behind ``EBID_PROXY_HOPS`` proxies, the forwarded one). Storage:
+``RATELIMIT_STORAGE_URI`` (``memory://`` counts per process; a scaled set-up with several workers or
+hosts needs a shared store such as ``redis://``). The log-in limit is ``LOGIN_RATE_LIMIT``."""

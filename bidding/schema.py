@@ -7,5 +7,7 @@ import line here; nothing else imports this module for the models themselves.
 from bidding.base import Base, UTCDateTime
 from bidding.audit import models as _audit_models  # noqa: F401  (registers the audit tables)
 from bidding.parties import models as _party_models  # noqa: F401  (registers the party tables)
+from bidding.certificates import models as _certificate_models  # noqa: F401  (registers the certificate tables)
+from bidding.accounts import models as _account_models  # noqa: F401  (registers the account table)
 
 __all__ = ["Base", "UTCDateTime"]

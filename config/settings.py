@@ -16,6 +16,8 @@ Environment variables that override settings:
   another name stands in front of the platform.
 - ``EBID_PROXY_HOPS``: how many reverse proxies sit in front (for the client address in the audit log).
 - ``EBID_LOG_LEVEL``: ``DEBUG``, ``INFO`` (default), ``WARNING``.
+- ``EBID_RATELIMIT_STORAGE``: where rate-limit counters live (``RATELIMIT_STORAGE_URI``, default
+  ``memory://``, per process); a scaled set-up needs a shared store, e.g. ``redis://host:6379``.
 """
 from __future__ import annotations
 
@@ -41,6 +43,22 @@ class BaseConfig:
     MAX_CONTENT_LENGTH = 2 * 1024 ** 3       # bids can be large; views stream them to disk
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False            # True in production (HTTPS only)
+    REMEMBER_COOKIE_HTTPONLY = True          # flask-login's remember-me cookie, should one be set
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = False
+    # Rate limits (Flask-Limiter). memory:// counts per process: with several gunicorn workers or
+    # hosts set a shared store (e.g. redis://host:6379) or the limit multiplies by the processes.
+    RATELIMIT_ENABLED = True                 # explicit: the limiter object is shared by every app
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True         # Retry-After and X-RateLimit-* on limited routes
+    LOGIN_RATE_LIMIT = "10 per minute"       # POST /login and POST /api/v1/session, per client address
+    # The JSON API's OpenAPI document (flask-smorest), served at /api/v1/openapi.json
+    API_TITLE = "电子招投标平台 API (e-bidding platform API)"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
     TSA_MAX_REQUEST = 64 * 1024              # an RFC 3161 request is a few hundred bytes
     # TSA policy written into every timestamp token: the platform's private arc (X.667 UUID arc,
     # as in config/trust/*.toml), branch 9 = time-stamping.
@@ -64,6 +82,7 @@ class TestingConfig(BaseConfig):
 class ProductionConfig(BaseConfig):
     ENV_NAME = "production"
     SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
 
 
 CONFIGS: dict[str, type[BaseConfig]] = {
@@ -119,5 +138,6 @@ def load_settings(env: str | None, instance_path: Path) -> dict[str, Any]:
         PUBLIC_BASE_URL=public_base_url(),
         PROXY_HOPS=int(os.environ.get("EBID_PROXY_HOPS", cls.PROXY_HOPS)),
         LOG_LEVEL=os.environ.get("EBID_LOG_LEVEL", cls.LOG_LEVEL),
+        RATELIMIT_STORAGE_URI=os.environ.get("EBID_RATELIMIT_STORAGE", cls.RATELIMIT_STORAGE_URI),
     )
     return settings

@@ -1,4 +1,5 @@
-"""Command-line entry points, one module per command group: ``flask audit`` (audit.py),
+"""Command-line entry points, one module per command group: ``flask accounts`` (accounts.py),
+``flask audit`` (audit.py),
 ``flask devca`` (devca.py), ``flask demo`` (demo.py), ``flask setup-dev`` (setup.py) and
 ``flask token`` (tokens.py); what they share is in common.py.
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from app.cli.accounts import accounts_cli
 from app.cli.audit import audit_cli
 from app.cli.demo import demo_cli
 from app.cli.devca import devca_cli
@@ -20,5 +22,5 @@ from app.cli.tokens import token_cli
 
 def register(app: Flask) -> None:
     """Add every command group to ``app.cli``."""
-    for command in (audit_cli, devca_cli, demo_cli, token_cli, setup_dev):
+    for command in (accounts_cli, audit_cli, devca_cli, demo_cli, token_cli, setup_dev):
         app.cli.add_command(command)

@@ -8,6 +8,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.cli.accounts import ensure_demo_accounts
 from app.cli.common import OneLineCommand, refusals, softhsm_dir
 from app.cli.demo import run_demo_init
 from app.cli.devca import ensure_devca, print_devca
@@ -18,14 +19,16 @@ from app.cli.tokens import describe
 @with_appcontext
 def setup_dev() -> None:
     """Idempotent developer set-up after ``flask db upgrade``: dev CA and platform certificates,
-    then the demo parties; prints where everything is, and names any demo token locked by wrong
-    PINs with the command that unlocks it (set-up never resets a lock by itself)."""
+    then the demo parties and the demo log-in accounts (their staff, an operator, a supervisor);
+    prints where everything is, and names any demo token locked by wrong PINs with the command
+    that unlocks it (set-up never resets a lock by itself)."""
     with refusals():
         ca, chains, services = ensure_devca()
         print_devca(chains, services)
         summary = run_demo_init(ca)
+        accounts = ensure_demo_accounts({p.key: p.party_id for p in summary.parties})
         warnings = _other_base_url(services[0].cert_path) + _locked_tokens(summary.parties)
-    for line in summary.lines():
+    for line in summary.lines() + accounts.lines():
         click.echo(line)
     for line in warnings:
         click.echo(f"setup-dev: 注意 WARNING {line}")

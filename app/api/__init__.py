@@ -1,0 +1,34 @@
+"""The JSON API (``/api/v1``) with flask-smorest: the views' own marshmallow schemas make the
+OpenAPI document, served at ``/api/v1/openapi.json`` (settings ``OPENAPI_URL_PREFIX`` and
+``OPENAPI_JSON_PATH``). The API calls the same service functions as the pages.
+
+Errors are answered by ``app/errors.py`` for pages and API alike (flask-smorest's own handler is
+not installed), in the shape of :class:`app.api.schemas.ErrorSchema`, which every documented
+error answer refers to. CSRF: the API is not exempt; see docs/architecture.md, "Sessions and the
+API".
+"""
+from __future__ import annotations
+
+from flask import Flask
+from flask_smorest import Api
+
+from app.api.schemas import ErrorSchema
+
+
+class PlatformApi(Api):
+    """flask-smorest's ``Api`` with the platform's error schema and error handling."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def _register_error_handlers(self) -> None:
+        """Nothing: ``app/errors.py`` answers every error of the application in one shape."""
+
+
+def init_api(app: Flask) -> PlatformApi:
+    """A new ``Api`` on ``app`` (one per app: the spec belongs to the app) with every API blueprint."""
+    from app.api import auth
+    api = PlatformApi(app, spec_kwargs={"info": {
+        "description": "电子招投标平台的 JSON 接口；会话 Cookie 认证，写操作需 X-CSRFToken 头 "
+                       "(session cookie; writes need the X-CSRFToken header from GET /api/v1/csrf)"}})
+    api.register_blueprint(auth.blp)
+    return api

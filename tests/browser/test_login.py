@@ -1,0 +1,102 @@
+"""Log-in in a real browser: the demo operator and the demo supplier staff log in with a password,
+see the account page and log out; a wrong password shows the message; every page fits 390 px."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from support.auth import make_party
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory):
+    """A live server whose database holds the demo accounts that ``flask setup-dev`` makes (same
+    function, parties registered directly); yields (base URL, passwords by user name)."""
+    import flask_migrate
+    from werkzeug.serving import make_server
+
+    from app import create_app
+    from app.cli.accounts import PASSWORD_KEY, ensure_demo_accounts
+    from app.extensions import db
+
+    instance = tmp_path_factory.mktemp("login-instance")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'ebid.sqlite3'}",
+                      "INSTANCE_PATH": str(instance), "SECRET_KEY": "browser-test-secret",
+                      "ENV_NAME": "testing", "WTF_CSRF_ENABLED": True})
+    with app.app_context():
+        flask_migrate.upgrade()
+    parties = {key: make_party(app, key) for key in ("supplier", "agency", "purchaser")}
+    with app.app_context():
+        secrets_file = ensure_demo_accounts(parties).secrets_file
+    passwords = {line.split(".")[0]: line.split(" = ")[1]
+                 for line in secrets_file.read_text().splitlines() if f".{PASSWORD_KEY} = " in line}
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="login-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", passwords
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _fits_390(page: Page) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], f"the page is {widths[0]} px wide in a {widths[1]} px window"
+    wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
+        .filter(el => el.getBoundingClientRect().right > window.innerWidth + 0.5)
+        .map(el => el.tagName + '.' + el.className)""")
+    assert wide == [], wide
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+
+def _log_in(page: Page, base: str, username: str, password: str) -> None:
+    page.goto(base + "/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("口令").fill(password)
+    page.get_by_role("button", name="登录").click()
+
+
+@pytest.mark.parametrize("username, role, party", [
+    ("operator", "平台运营人员", "平台人员"),
+    ("supplier", "供应商经办人", "测试供应商甲"),
+])
+def test_log_in_see_account_log_out(page: Page, demo_server, screenshots, username, role, party):
+    base, passwords = demo_server
+    page.goto(base + "/")
+    expect(page.locator(".site-user")).to_contain_text("登录")
+    page.locator(".site-user a", has_text="登录").click()
+    expect(page).to_have_url(base + "/login")
+    screenshots(page, "login")
+    _fits_390(page)
+    _log_in(page, base, username, passwords[username])
+    expect(page).to_have_url(base + "/account")
+    expect(page.locator("#account-info")).to_contain_text(username)
+    expect(page.locator("#account-info")).to_contain_text(role)
+    expect(page.locator("#account-info")).to_contain_text(party)
+    expect(page.locator(".site-user")).to_contain_text("退出")
+    screenshots(page, f"account-{username}")
+    _fits_390(page)
+    page.get_by_role("button", name="退出").click()
+    expect(page).to_have_url(base + "/")
+    expect(page.locator(".flash")).to_contain_text("您已退出登录")
+    expect(page.locator(".site-user")).to_contain_text("登录")
+    page.goto(base + "/account")
+    expect(page).to_have_url(base + "/login?next=/account")
+
+
+def test_wrong_password_shows_the_message(page: Page, demo_server, screenshots):
+    base, _ = demo_server
+    _log_in(page, base, "operator", "not-the-password")
+    expect(page.locator("#login-error")).to_have_text("用户名或口令错误 (wrong user name or password)")
+    expect(page).to_have_url(base + "/login")
+    screenshots(page, "login-wrong-password")
+    _fits_390(page)

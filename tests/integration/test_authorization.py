@@ -1,0 +1,105 @@
+"""Authorisation, walked route by route: every rule of ``app.url_map`` (except ``static``) and every
+method, for every role, anonymous included. ``ALLOWED`` names who may use each endpoint; an
+endpoint missing from it fails the test, so every new route must be added here with its rule.
+
+"Allowed" means the request gets past authorisation: a 2xx or 3xx answer, or a 4xx that is about
+the request itself (a form without fields, an unknown CRL name, a TSA request without a body), but
+never 401/403 nor a redirect to the log-in page. "Refused" means exactly one of those.
+Which party's objects an allowed account may see is checked by the areas' own tests.
+"""
+from __future__ import annotations
+
+import pytest
+
+from support.auth import AuthActions, make_accounts
+
+ANONYMOUS = "anonymous"
+#: role name → user name of its account in support.auth (a second supplier checks nothing leaks
+#: between two parties of the same kind).
+USERS = {"supplier_staff": "supplier", "agency_staff": "agency", "purchaser_staff": "purchaser",
+         "operator": "operator", "supervisor": "supervisor", "supplier_staff_2": "supplier2"}
+EVERYONE = frozenset({ANONYMOUS, *USERS})
+LOGGED_IN = frozenset(USERS)
+
+#: (endpoint, method) → who may use it
+ALLOWED: dict[tuple[str, str], frozenset[str]] = {
+    ("main.home", "GET"): EVERYONE,
+    ("main.healthz", "GET"): EVERYONE,
+    ("pkiweb.crl", "GET"): EVERYONE,                 # CRLs are public by nature
+    ("pkiweb.tsa", "POST"): EVERYONE,                # the RFC 3161 service (bidtool uses it)
+    ("auth.login", "GET"): EVERYONE,
+    ("auth.login", "POST"): EVERYONE,
+    ("auth.logout", "POST"): LOGGED_IN,
+    ("auth.account", "GET"): LOGGED_IN,
+    ("auth.change_password", "POST"): LOGGED_IN,
+    ("api-docs.openapi_json", "GET"): EVERYONE,
+    ("api_auth.Csrf", "GET"): EVERYONE,
+    ("api_auth.Session", "POST"): EVERYONE,
+    ("api_auth.Session", "DELETE"): LOGGED_IN,
+    ("api_auth.Me", "GET"): LOGGED_IN,
+}
+#: values for the URL variables of rules that have some
+URL_VALUES: dict[str, dict[str, str]] = {
+    "pkiweb.crl": {"name": "netca-rsa"},
+}
+#: endpoints after which the client is no longer logged in
+ENDS_SESSION = {("auth.logout", "POST"), ("api_auth.Session", "DELETE")}
+
+
+def _routes(app) -> list[tuple[str, str, str]]:
+    routes = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            values = URL_VALUES.get(rule.endpoint, {})
+            missing = set(rule.arguments) - set(values)
+            assert not missing, f"{rule.rule}: add sample values for {missing} to URL_VALUES"
+            routes.append((rule.endpoint, method, rule.build(values, append_unknown=False)[1]))
+    return routes
+
+
+def _refused(response, path: str) -> bool:
+    if response.status_code in (401, 403):
+        return True
+    location = response.headers.get("Location", "")
+    return response.status_code in (301, 302, 303, 307) and location.startswith("/login") and path != "/login"
+
+
+@pytest.fixture
+def auth_app(make_app, db_url, clock):
+    app = make_app(db_url, CLOCK=clock, RATELIMIT_ENABLED=False)
+    make_accounts(app)
+    return app
+
+
+def test_every_route_has_a_rule(auth_app):
+    endpoints = {(endpoint, method) for endpoint, method, _ in _routes(auth_app)}
+    assert endpoints - ALLOWED.keys() == set(), "routes without an authorisation rule in ALLOWED"
+    assert ALLOWED.keys() - endpoints == set(), "rules in ALLOWED for routes that no longer exist"
+
+
+def test_every_route_for_every_role(auth_app):
+    failures = []
+    clients = {}
+
+    def client_for(role: str):
+        if role not in clients:
+            client = auth_app.test_client()
+            if role != ANONYMOUS:
+                assert AuthActions(client).login(USERS[role]).status_code == 302, role
+            clients[role] = client
+        return clients[role]
+
+    for endpoint, method, path in _routes(auth_app):
+        for role in sorted(EVERYONE):
+            response = client_for(role).open(path, method=method)
+            allowed = role in ALLOWED[(endpoint, method)]
+            refused = _refused(response, path)
+            if allowed == refused or response.status_code >= 500:
+                failures.append(f"{method} {path} as {role}: {response.status_code} "
+                                f"{response.headers.get('Location', '')} (expected "
+                                f"{'allowed' if allowed else 'refused'})")
+            if (endpoint, method) in ENDS_SESSION or (endpoint, method) == ("auth.change_password", "POST"):
+                clients.pop(role, None)     # log in again for the next route
+    assert failures == []
