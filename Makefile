@@ -19,7 +19,7 @@ PORT  ?= 5000
 APT_PACKAGES := openssl time softhsm2 postgresql poppler-utils chromium libnss3-tools \
                 fonts-wqy-zenhei opensc gnutls-bin
 # Programs the tests call; `make test` stops with a message naming the first one missing.
-REQUIRED_TOOLS := openssl softhsm2-util pdfsig pdftoppm pdffonts certutil pkcs11-tool runuser \
+REQUIRED_TOOLS := openssl softhsm2-util pdfsig pdftoppm pdffonts certutil pkcs11-tool runuser /usr/bin/time \
                   /usr/lib/chromium/chromium
 
 .PHONY: help run test setup system venv db check-tools clean clean-instance

@@ -34,7 +34,7 @@ def bidtool(*args: str, **kwargs) -> subprocess.CompletedProcess:
 def peak_kib(*args: str) -> tuple[int, subprocess.CompletedProcess]:
     """Peak RSS (VmHWM) of ``bidtool ARGS`` in KiB, measured by /usr/bin/time -f %M."""
     if not os.path.exists(TIME):
-        pytest.skip("needs /usr/bin/time (Debian package 'time')")
+        pytest.fail("/usr/bin/time is missing: make test installs the Debian package 'time'")
     rss = Path(f"/tmp/hb-rss-{os.getpid()}-{time.monotonic_ns()}")
     try:
         r = subprocess.run([TIME, "-f", "%M", "-o", str(rss), sys.executable, "-m", "bidtool", *args],
