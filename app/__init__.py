@@ -51,13 +51,17 @@ def create_app(test_config: Mapping[str, Any] | None = None, *,
     from app import errors, cli
     from app.api import init_api
     from app.auth import bp as auth_bp
+    from app.certificates import bp as certificates_bp
     from app.main import bp as main_bp
+    from app.parties import bp as parties_bp
     from app.pkiweb import bp as pkiweb_bp
     errors.register_error_handlers(app)
     cli.register(app)
     app.register_blueprint(main_bp)
     app.register_blueprint(pkiweb_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(parties_bp)
+    app.register_blueprint(certificates_bp)
     init_api(app)
 
     @app.context_processor

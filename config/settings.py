@@ -16,6 +16,8 @@ Environment variables that override settings:
   another name stands in front of the platform.
 - ``EBID_PROXY_HOPS``: how many reverse proxies sit in front (for the client address in the audit log).
 - ``EBID_LOG_LEVEL``: ``DEBUG``, ``INFO`` (default), ``WARNING``.
+- ``EBID_AGENT_URL``: where the certificate pages look for the local signing agent on the user's
+  machine (``AGENT_URL``, default ``http://127.0.0.1:8765``).
 - ``EBID_RATELIMIT_STORAGE``: where rate-limit counters live (``RATELIMIT_STORAGE_URI``, default
   ``memory://``, per process); a scaled set-up needs a shared store, e.g. ``redis://host:6379``.
 """
@@ -60,12 +62,17 @@ class BaseConfig:
     OPENAPI_URL_PREFIX = "/api/v1"
     OPENAPI_JSON_PATH = "openapi.json"
     TSA_MAX_REQUEST = 64 * 1024              # an RFC 3161 request is a few hundred bytes
+    REGISTRATION_LICENCE_MAX_BYTES = 10 * 1024 * 1024   # a business licence scan (PDF, PNG, JPEG)
+    COMMITMENT_REVOCATION = "require"        # a commitment-letter signer's revocation status must be known (CRLs)
     # TSA policy written into every timestamp token: the platform's private arc (X.667 UUID arc,
     # as in config/trust/*.toml), branch 9 = time-stamping.
     TSA_POLICY_OID = "2.25.72332915291831301101814497930267910821.9.1"
     PROXY_HOPS = 0
     LOG_LEVEL = "INFO"
     TRUST_CONFIG_DIR = str(PROJECT_ROOT / "config" / "trust")
+    # The local signing agent (bidtool agent, docs/agent.md) the certificate pages call from the
+    # user's browser: its address on the user's own machine, rendered into those pages.
+    AGENT_URL = "http://127.0.0.1:8765"
 
 
 class DevelopmentConfig(BaseConfig):
@@ -139,5 +146,6 @@ def load_settings(env: str | None, instance_path: Path) -> dict[str, Any]:
         PROXY_HOPS=int(os.environ.get("EBID_PROXY_HOPS", cls.PROXY_HOPS)),
         LOG_LEVEL=os.environ.get("EBID_LOG_LEVEL", cls.LOG_LEVEL),
         RATELIMIT_STORAGE_URI=os.environ.get("EBID_RATELIMIT_STORAGE", cls.RATELIMIT_STORAGE_URI),
+        AGENT_URL=os.environ.get("EBID_AGENT_URL", cls.AGENT_URL).rstrip("/"),
     )
     return settings

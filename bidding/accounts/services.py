@@ -34,17 +34,32 @@ def create_account(uow: UnitOfWork, *, username: str, role: Role, password: str,
         raise InvalidAccountData("显示名称须为 1–100 个字符 (the display name must have 1–100 characters)")
     check_new_password(username, password)
     with uow:
-        _check_party(uow, role, party_id)
-        if uow.session.scalars(select(Account.id).where(Account.username == username)).first():
-            raise UsernameTaken(username=username)
-        account = Account(username=username, display_name=display_name, role=role, party_id=party_id,
-                          password_hash=passwords.hash_password(password), failed_logins=0,
-                          created_at=uow.clock.now(), active=True, session_epoch=0)
-        uow.session.add(account)
-        uow.session.flush()
-        uow.audit("account.created", account, username=username, role=role, party_id=party_id)
+        account = add_account(uow, username=username, role=role, password_hash=passwords.hash_password(password),
+                              display_name=display_name, party_id=party_id)
         uow.commit()
         return account
+
+
+def add_account(uow: UnitOfWork, *, username: str, role: Role, password_hash: str,
+                display_name: str | None = None, party_id: int | None = None) -> Account:
+    """The step of :func:`create_account` inside the caller's transaction (no commit), for a use
+    case that creates an account together with other rows (approving a registration); the password
+    was checked and hashed by the caller."""
+    username = (username or "").strip()
+    if not USERNAME.match(username):
+        raise InvalidAccountData("用户名须为 3–64 个字符，仅限小写字母、数字和 . _ - "
+                                 "(a user name has 3–64 characters: a-z, 0-9, '.', '_', '-')")
+    display_name = (display_name or username).strip()[:100]
+    _check_party(uow, role, party_id)
+    if uow.session.scalars(select(Account.id).where(Account.username == username)).first():
+        raise UsernameTaken(username=username)
+    account = Account(username=username, display_name=display_name, role=role, party_id=party_id,
+                      password_hash=password_hash, failed_logins=0,
+                      created_at=uow.clock.now(), active=True, session_epoch=0)
+    uow.session.add(account)
+    uow.session.flush()
+    uow.audit("account.created", account, username=username, role=role, party_id=party_id)
+    return account
 
 
 def authenticate_password(uow: UnitOfWork, username: str, password: str,

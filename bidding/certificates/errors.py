@@ -117,6 +117,30 @@ class CertificateAlreadyBound(Conflict):
     message = "该证书已绑定 (the certificate is already bound)"
 
 
+# -- certificate log-in (R20 recovery too) ------------------------------------------------------------
+class CertificateNotBound(CertificateRefused):
+    code = "certificate_not_bound"
+    message = ("该证书尚未绑定到平台上的任何主体，请先用口令登录并在“我的证书”中绑定 (the certificate is not bound to "
+               "any party: log in with the password and bind it under 我的证书 first)")
+    http_status = 403
+
+
+class NoAccountForCertificate(PermissionDenied):
+    code = "certificate_no_account"
+    message = "证书所属主体没有可登录的经办人账户 (the certificate's party has no active staff account)"
+
+
+class AccountChoiceNeeded(InvalidInput):
+    code = "certificate_account_choice"
+    message = ("证书所属主体有多个经办人账户，请填写要登录的用户名 (the party has several staff accounts: give the user "
+               "name to log in as)")
+
+
+class AccountNotOfParty(PermissionDenied):
+    code = "certificate_account_mismatch"
+    message = "该用户名不属于证书所属主体 (this user name does not belong to the certificate's party)"
+
+
 # -- seals --------------------------------------------------------------------------------------------
 class SealRefused(InvalidInput):
     code = "seal_refused"

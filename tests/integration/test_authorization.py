@@ -20,6 +20,7 @@ USERS = {"supplier_staff": "supplier", "agency_staff": "agency", "purchaser_staf
          "operator": "operator", "supervisor": "supervisor", "supplier_staff_2": "supplier2"}
 EVERYONE = frozenset({ANONYMOUS, *USERS})
 LOGGED_IN = frozenset(USERS)
+STAFF = frozenset({"supplier_staff", "agency_staff", "purchaser_staff", "supplier_staff_2"})
 
 #: (endpoint, method) → who may use it
 ALLOWED: dict[tuple[str, str], frozenset[str]] = {
@@ -37,10 +38,42 @@ ALLOWED: dict[tuple[str, str], frozenset[str]] = {
     ("api_auth.Session", "POST"): EVERYONE,
     ("api_auth.Session", "DELETE"): LOGGED_IN,
     ("api_auth.Me", "GET"): LOGGED_IN,
+    # registration (主体入库): anyone applies; operators review; staff see only their own party
+    ("parties.register", "GET"): EVERYONE,
+    ("parties.register", "POST"): EVERYONE,
+    ("parties.registration_status", "GET"): EVERYONE,     # needs the applicant's token (else 404)
+    ("parties.operator_registrations", "GET"): frozenset({"operator"}),
+    ("parties.operator_registration", "GET"): frozenset({"operator"}),
+    ("parties.licence", "GET"): frozenset({"operator"}),
+    ("parties.review", "POST"): frozenset({"operator"}),
+    ("parties.party", "GET"): frozenset({"supplier_staff", "agency_staff", "purchaser_staff", "supplier_staff_2"}),
+    ("parties.change_handler", "POST"): frozenset({"supplier_staff", "agency_staff", "purchaser_staff",
+                                                   "supplier_staff_2"}),
+    ("parties.commitment_letter", "GET"): frozenset({"supplier_staff", "supplier_staff_2"}),
+    ("api_parties.Registrations", "POST"): EVERYONE,
+    ("api_parties.Registrations", "GET"): frozenset({"operator"}),
+    ("api_parties.Review", "POST"): frozenset({"operator"}),
+    ("api_parties.OwnParty", "GET"): frozenset({"supplier_staff", "agency_staff", "purchaser_staff",
+                                                "supplier_staff_2"}),
+    ("api_parties.Handler", "PUT"): frozenset({"supplier_staff", "agency_staff", "purchaser_staff",
+                                               "supplier_staff_2"}),
+    ("api_parties.CommitmentLetter", "GET"): frozenset({"supplier_staff", "supplier_staff_2"}),
+    ("api_parties.CommitmentLetter", "POST"): frozenset({"supplier_staff", "supplier_staff_2"}),
+    ("certificates.index", "GET"): STAFF,            # only the account's own party's bindings
+    ("certificates.bind", "GET"): STAFF,
+    ("api_certificates.Challenges", "POST"): EVERYONE,   # a log-in challenge is asked before log-in
+    ("api_certificates.Certificates", "GET"): STAFF,
+    ("api_certificates.Certificates", "POST"): STAFF,
+    ("api_certificates.CertificateSession", "POST"): EVERYONE,
 }
 #: values for the URL variables of rules that have some
 URL_VALUES: dict[str, dict[str, str]] = {
     "pkiweb.crl": {"name": "netca-rsa"},
+    "parties.registration_status": {"registration_id": "1"},
+    "parties.operator_registration": {"registration_id": "1"},
+    "parties.licence": {"registration_id": "1"},
+    "parties.review": {"registration_id": "1"},
+    "api_parties.Review": {"registration_id": "1"},
 }
 #: endpoints after which the client is no longer logged in
 ENDS_SESSION = {("auth.logout", "POST"), ("api_auth.Session", "DELETE")}

@@ -1,0 +1,10 @@
+"""A party's certificates (我的证书): the list of its bindings and the page that binds one through
+the local signing agent. Every URL of the blueprint is listed here; the JSON the bind page and the
+log-in page's certificate card call is in ``app/api/certificates.py``."""
+from flask import Blueprint
+
+from app.certificates import views
+
+bp = Blueprint("certificates", __name__)
+bp.add_url_rule("/certificates", view_func=views.index)
+bp.add_url_rule("/certificates/bind", view_func=views.bind)

@@ -1,0 +1,151 @@
+"""Registration in a real browser: an applicant fills /register with a PDF licence and keeps its
+status page; the operator logs in, opens the application, downloads nothing but sees the licence
+link, and approves; the applicant logs in with its own password and sees the notice on its party
+page. Every page fits 390 px without horizontal scrolling."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from support.auth import PASSWORD, make_accounts
+
+pytestmark = pytest.mark.browser
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+CODE = "91440101MA5REG0013"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A live server (CSRF on) with an operator account made by tests/support/auth.py."""
+    import flask_migrate
+    from werkzeug.serving import make_server
+
+    from app import create_app
+    from app.extensions import db
+    from pki.identity import credit_code_check_char
+
+    instance = tmp_path_factory.mktemp("registration-instance")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'ebid.sqlite3'}",
+                      "INSTANCE_PATH": str(instance), "SECRET_KEY": "browser-test-secret",
+                      "ENV_NAME": "testing", "WTF_CSRF_ENABLED": True, "RATELIMIT_ENABLED": False})
+    with app.app_context():
+        flask_migrate.upgrade()
+    make_accounts(app, ("operator",))
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, name="registration-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_port}", CODE[:17] + credit_code_check_char(CODE[:17])
+    finally:
+        srv.shutdown()
+        thread.join(timeout=10)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _fits_390(page: Page) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], f"the page is {widths[0]} px wide in a {widths[1]} px window"
+    wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
+        .filter(el => el.getBoundingClientRect().right > window.innerWidth + 0.5)
+        .filter(el => !el.closest('.table-scroll'))
+        .map(el => el.tagName + '.' + el.className)""")
+    assert wide == [], wide
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+
+def _log_in(page: Page, base: str, username: str, password: str) -> None:
+    page.goto(base + "/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("口令").fill(password)
+    page.get_by_role("button", name="登录").click()
+
+
+def _log_out(page: Page) -> None:
+    page.get_by_role("button", name="退出").click()
+
+
+def test_register_approve_log_in_see_the_notice(page: Page, server, screenshots, tmp_path):
+    base, code = server
+    licence = tmp_path / "营业执照.pdf"
+    licence.write_bytes(PDF)
+    page.goto(base + "/")
+    page.locator(".site-nav a", has_text="主体注册").click()      # the nav offers it to visitors
+    expect(page).to_have_url(base + "/register")
+    screenshots(page, "register")
+    _fits_390(page)
+
+    # a wrong check character first: the field says why, in Chinese
+    page.get_by_label("主体类型").select_option("supplier")
+    page.get_by_label("主体名称（与营业执照一致）").fill("浏览器测试供应商有限公司")
+    page.get_by_label("统一社会信用代码（18 位）").fill(code[:17] + ("0" if code[17] != "0" else "1"))
+    page.get_by_label("法定代表人").fill("王五")
+    page.get_by_label("住所").fill("广州市天河区体育西路 100 号")
+    page.get_by_label("联系人").fill("赵六")
+    page.get_by_label("联系电话").fill("13800138000")
+    page.get_by_label("营业执照（PDF、PNG 或 JPEG，不超过 10 MiB）").set_input_files(str(licence))
+    page.get_by_label("用户名（首个经办人账户）").fill("browser-supplier")
+    page.get_by_label("口令（至少 10 个字符）").fill("applicant-password-1")
+    page.get_by_label("再次输入口令").fill("applicant-password-1")
+    page.get_by_role("button", name="提交申请").click()
+    expect(page.locator("#credit_code-error")).to_contain_text("校验位错误")
+    screenshots(page, "register-error")
+    _fits_390(page)
+
+    page.get_by_label("统一社会信用代码（18 位）").fill(code)
+    page.get_by_label("营业执照（PDF、PNG 或 JPEG，不超过 10 MiB）").set_input_files(str(licence))
+    page.get_by_label("口令（至少 10 个字符）").fill("applicant-password-1")
+    page.get_by_label("再次输入口令").fill("applicant-password-1")
+    page.get_by_role("button", name="提交申请").click()
+    expect(page.locator("#registration-status")).to_contain_text("待审核")
+    status_url = page.url
+    assert "/status?t=" in status_url
+    screenshots(page, "registration-status")
+    _fits_390(page)
+
+    _log_in(page, base, "operator", PASSWORD)
+    page.locator(".site-nav a", has_text="注册审核").click()
+    page.get_by_role("link", name="待审核").click()
+    expect(page.locator("#registrations")).to_contain_text("浏览器测试供应商有限公司")
+    screenshots(page, "operator-registrations")
+    _fits_390(page)
+    page.get_by_role("link", name="浏览器测试供应商有限公司").click()
+    expect(page.locator("#registration-detail")).to_contain_text(code)
+    expect(page.locator("#licence-link")).to_have_text("营业执照.pdf")
+    with page.expect_download() as download:
+        page.locator("#licence-link").click()
+    assert download.value.suggested_filename == "营业执照.pdf"
+    screenshots(page, "operator-registration")
+    _fits_390(page)
+    page.get_by_label("通过").check()
+    page.get_by_role("button", name="提交审核结论").click()
+    expect(page.locator(".flash")).to_contain_text("审核结果已保存")
+    expect(page.locator("#registration-detail")).to_contain_text("已通过")
+    _log_out(page)
+
+    page.goto(status_url)
+    expect(page.locator("#registration-status")).to_contain_text("已通过")
+    expect(page.locator("#notices")).to_contain_text("审核通过")
+
+    _log_in(page, base, "browser-supplier", "applicant-password-1")
+    expect(page).to_have_url(base + "/account")
+    page.locator(".site-nav a", has_text="本单位").click()
+    expect(page.locator("#notices")).to_contain_text("已审核通过")
+    expect(page.locator("#party-info")).to_contain_text(code)
+    expect(page.locator("#letter-text")).to_contain_text("入驻承诺书")
+    screenshots(page, "party")
+    _fits_390(page)
+    page.get_by_label("经办人姓名").fill("李四")
+    page.get_by_label("身份证号码后 4 位").fill("123X")
+    page.get_by_label("联系电话").fill("13900001111")
+    page.get_by_role("button", name="登记经办人变更").click()
+    expect(page.locator("#handler-info")).to_contain_text("李四")
+    page.get_by_role("link", name="用数字证书签署").click()
+    expect(page.locator("#commitment-signer")).to_be_visible()
+    screenshots(page, "commitment")
+    _fits_390(page)
