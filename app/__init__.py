@@ -55,8 +55,10 @@ def create_app(test_config: Mapping[str, Any] | None = None, *,
     from app.main import bp as main_bp
     from app.parties import bp as parties_bp
     from app.pkiweb import bp as pkiweb_bp
+    from app.routing import RowIdConverter
     errors.register_error_handlers(app)
     cli.register(app)
+    app.url_map.converters["int"] = RowIdConverter     # before any rule: ids fit the database
     app.register_blueprint(main_bp)
     app.register_blueprint(pkiweb_bp)
     app.register_blueprint(auth_bp)

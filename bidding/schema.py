@@ -9,5 +9,6 @@ from bidding.audit import models as _audit_models  # noqa: F401  (registers the 
 from bidding.parties import models as _party_models  # noqa: F401  (registers the party tables)
 from bidding.certificates import models as _certificate_models  # noqa: F401  (registers the certificate tables)
 from bidding.accounts import models as _account_models  # noqa: F401  (registers the account table)
+from bidding.certificates import desk_models as _desk_models  # noqa: F401  (registers the service requests)
 
 __all__ = ["Base", "UTCDateTime"]

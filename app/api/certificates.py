@@ -137,7 +137,8 @@ class Certificates(MethodView):
     @blp.arguments(BindRequestSchema)
     @blp.response(201, BindingSchema)
     @blp.alt_response(400, schema=ErrorSchema, description="挑战、签名或证书无效 (challenge_*, certificate_*, seal_*)")
-    @blp.alt_response(403, schema=ErrorSchema, description="证书属于其他主体 (certificate_of_another_party)")
+    @blp.alt_response(401, schema=ErrorSchema, description="未登录 (not logged in)")
+    @blp.alt_response(403, schema=ErrorSchema, description="证书属于其他主体，或非经办人账户 (certificate_of_another_party, not a staff account)")
     @blp.alt_response(409, schema=ErrorSchema, description="证书已绑定 (certificate_already_bound)")
     def post(self, args: dict[str, Any]) -> Any:
         """Bind the certificate that signed the challenge to the account's own party; with the seal

@@ -146,6 +146,7 @@ class Registrations(MethodView):
     @roles_required(Role.OPERATOR)
     @blp.arguments(RegistrationQuerySchema, location="query")
     @blp.response(200, RegistrationSchema(many=True))
+    @blp.alt_response(401, schema=ErrorSchema, description="未登录 (not logged in)")
     @blp.alt_response(403, schema=ErrorSchema, description="仅平台运营人员")
     def get(self, query: dict[str, Any]) -> Any:
         """The applications, newest first, optionally of one state (operators)."""
@@ -160,6 +161,8 @@ class Review(MethodView):
     @blp.alt_response(400, schema=ErrorSchema, description="驳回须填写理由 (reason_required)")
     @blp.alt_response(404, schema=ErrorSchema, description="申请不存在")
     @blp.alt_response(409, schema=ErrorSchema, description="已审核")
+    @blp.alt_response(401, schema=ErrorSchema, description="未登录 (not logged in)")
+    @blp.alt_response(403, schema=ErrorSchema, description="仅平台运营人员")
     def post(self, decision: dict[str, Any], registration_id: int) -> Any:
         """Approve (the party and its first account are made) or reject with a reason (operators)."""
         return registrations.review_registration(context.uow(), current_user, registration_id,
@@ -171,6 +174,8 @@ class Review(MethodView):
 class OwnParty(MethodView):
     @roles_required(*STAFF)
     @blp.response(200, PartyPageSchema)
+    @blp.alt_response(401, schema=ErrorSchema, description="未登录 (not logged in)")
+    @blp.alt_response(403, schema=ErrorSchema, description="非经办人账户 (not a staff account)")
     def get(self) -> dict[str, Any]:
         """The acting account's party, its registration, certificate handler and notices."""
         view = party_view(current_user)
@@ -183,6 +188,8 @@ class Handler(MethodView):
     @blp.arguments(HandlerSchema)
     @blp.response(200, OwnPartySchema)
     @blp.alt_response(400, schema=ErrorSchema, description="经办人信息有误 (handler_invalid)")
+    @blp.alt_response(401, schema=ErrorSchema, description="未登录 (not logged in)")
+    @blp.alt_response(403, schema=ErrorSchema, description="非经办人账户 (not a staff account)")
     def put(self, handler: dict[str, str]) -> Any:
         """Record a new certificate handler (经办人); no certificate changes (R5)."""
         return update_certificate_handler(context.uow(), current_user.party_id, **handler)
@@ -192,6 +199,8 @@ class Handler(MethodView):
 class CommitmentLetter(MethodView):
     @roles_required(Role.SUPPLIER_STAFF)
     @blp.response(200, LetterSchema)
+    @blp.alt_response(401, schema=ErrorSchema, description="未登录 (not logged in)")
+    @blp.alt_response(403, schema=ErrorSchema, description="仅供应商经办人 (supplier staff only)")
     def get(self) -> dict[str, Any]:
         """The letter to sign today, or the signed letter with its signature (suppliers)."""
         _, text, letter = commitment.letter_for(context.uow(), current_user.party_id)
@@ -202,6 +211,8 @@ class CommitmentLetter(MethodView):
     @blp.response(201, LetterSchema)
     @blp.alt_response(400, schema=ErrorSchema, description="签名无效或签名证书未绑定到本单位")
     @blp.alt_response(409, schema=ErrorSchema, description="已签署")
+    @blp.alt_response(401, schema=ErrorSchema, description="未登录 (not logged in)")
+    @blp.alt_response(403, schema=ErrorSchema, description="仅供应商经办人 (supplier staff only)")
     def post(self, body: dict[str, str]) -> dict[str, Any]:
         """Keep the supplier's signature over the letter (a certificate bound to the party must sign)."""
         try:

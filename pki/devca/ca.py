@@ -49,7 +49,7 @@ from pki.devca.errors import (AlgorithmNotOffered, AlreadyRevoked, CertificateEx
 from pki.devca.keys import PublicKeyInput, generate_key, spki_algorithm, spki_of, to_spki
 from pki.devca.records import CaChain, IssuedCertificate, ServiceCertificate, ServiceFiles
 from pki.devca.rules import (AUTO, CRL_REASONS, INTERMEDIATE_YEARS, KEY_USAGE, PURPOSES, ROOT_YEARS,
-                             SERVICE_MIN_REMAINING, SERVICE_ROLES)
+                             SERVICE_MIN_REMAINING, SERVICE_PURPOSES, SERVICE_ROLES)
 from pki.devca.x509build import build_certificate, build_crl, distribution_point, extension, key_identifier
 from pki.files import write_atomic
 from pki.identity import PartyIdentity, encode_identity
@@ -233,7 +233,10 @@ class DevCA:
         - ``'tsa'``: the time-stamping authority (``tsa.pem``, ``tsa.key.pem``, ``chain.pem``);
           critical EKU timeStamping only (RFC 3161 §2.3), digitalSignature + nonRepudiation;
         - ``'platform'``: the platform's signing certificate for receipts (``platform.pem``,
-          ``platform.key.pem``, ``chain.pem``), digitalSignature + nonRepudiation.
+          ``platform.key.pem``, ``chain.pem``), digitalSignature + nonRepudiation;
+        - ``'transport'``: the platform's transport (encryption) certificate (``transport.pem``,
+          ``transport.key.pem``, ``chain.pem``), keyEncipherment: the local agent re-encrypts a
+          content key to it (the certificate self-test, R11).
 
         Idempotent: the files are kept when the key matches the certificate, the certificate is
         this CA's (same intermediate, same SHA-256 in the index, not revoked) and it is valid for
@@ -256,7 +259,7 @@ class DevCA:
             old = self._service_record_of(files.cert)
             key = generate_key(algorithm)
             rec = self._issue(self._profile(profile_id), identity, public_key=spki_of(key), algorithm=algorithm,
-                              password=None, purpose="signing",
+                              password=None, purpose=SERVICE_PURPOSES.get(role, "signing"),
                               years=max(self._profile(profile_id).renewal.service_years), platform=True,
                               extra_policies=(), seal_kind=None, at=at,
                               extended_key_usage=SERVICE_ROLES[role])
@@ -292,6 +295,7 @@ class DevCA:
             return None
         rec = self._service_record_of(files.cert)
         if (rec is None or rec.status != "valid" or rec.profile != profile or rec.algorithm != algorithm
+                or rec.purpose != SERVICE_PURPOSES.get(role, "signing")
                 or (rec.extended_key_usage or []) != list(SERVICE_ROLES[role])):
             return None
         not_before, not_after = rec.validity

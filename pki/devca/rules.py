@@ -26,11 +26,13 @@ KEY_USAGE = {
     ("encryption", "sm2"): {"key_encipherment", "data_encipherment", "key_agreement"},
 }
 # The platform's own certificates: role -> extended key usage (critical; empty: none).
-SERVICE_ROLES: dict[str, tuple[str, ...]] = {"tsa": ("time_stamping",), "platform": ()}
+SERVICE_ROLES: dict[str, tuple[str, ...]] = {"tsa": ("time_stamping",), "platform": (), "transport": ()}
+# role -> key purpose; "transport" receives keys re-encrypted by the local agent (self-test, opening).
+SERVICE_PURPOSES: dict[str, str] = {"transport": "encryption"}
 SERVICE_MIN_REMAINING = timedelta(days=30)
 CRL_REASONS = ("unspecified", "key_compromise", "ca_compromise", "affiliation_changed", "superseded",
                "cessation_of_operation", "certificate_hold", "privilege_withdrawn")
 
 
 __all__ = ["ROOT_YEARS", "INTERMEDIATE_YEARS", "CRL_VALIDITY", "PURPOSES", "AUTO", "KEY_USAGE", "SERVICE_ROLES",
-           "SERVICE_MIN_REMAINING", "CRL_REASONS"]
+           "SERVICE_PURPOSES", "SERVICE_MIN_REMAINING", "CRL_REASONS"]

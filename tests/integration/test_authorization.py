@@ -65,6 +65,17 @@ ALLOWED: dict[tuple[str, str], frozenset[str]] = {
     ("api_certificates.Certificates", "GET"): STAFF,
     ("api_certificates.Certificates", "POST"): STAFF,
     ("api_certificates.CertificateSession", "POST"): EVERYONE,
+    # certificate service desk (证书服务): staff of the binding's party; operators review PIN unlocks
+    ("certificates.service", "GET"): STAFF,          # another party's binding: 403 (test_service_desk.py)
+    ("certificates.service", "POST"): STAFF,
+    ("certificates.operator_requests", "GET"): frozenset({"operator"}),
+    ("certificates.review_request", "POST"): frozenset({"operator"}),
+    ("api_desk.BindingServiceRequests", "POST"): STAFF,
+    ("api_desk.ServiceRequests", "GET"): STAFF | {"operator"},
+    ("api_desk.ServiceRequestReview", "POST"): frozenset({"operator"}),
+    ("certificates.self_test", "GET"): STAFF,        # 加解密测试 (R11)
+    ("api_selftest.SelfTests", "POST"): STAFF,
+    ("api_selftest.SelfTest", "POST"): STAFF,         # only a test of the same session (else 404)
 }
 #: values for the URL variables of rules that have some
 URL_VALUES: dict[str, dict[str, str]] = {
@@ -74,6 +85,11 @@ URL_VALUES: dict[str, dict[str, str]] = {
     "parties.licence": {"registration_id": "1"},
     "parties.review": {"registration_id": "1"},
     "api_parties.Review": {"registration_id": "1"},
+    "certificates.service": {"binding_id": "1"},
+    "certificates.review_request": {"request_id": "1"},
+    "api_desk.BindingServiceRequests": {"binding_id": "1"},
+    "api_desk.ServiceRequestReview": {"request_id": "1"},
+    "api_selftest.SelfTest": {"test_id": "unknown"},
 }
 #: endpoints after which the client is no longer logged in
 ENDS_SESSION = {("auth.logout", "POST"), ("api_auth.Session", "DELETE")}

@@ -1,9 +1,9 @@
 """Binding certificates: a development CA (NETCA and BJCA chains, RSA and SM2) made once per session,
-three weeks before the app's frozen clock (2026-11-23 08:00 UTC). Helpers: binding_helpers.py."""
+three weeks before the app's frozen clock (2026-11-23 08:00 UTC). Helpers: tests/support/bindings.py."""
 from __future__ import annotations
 
 import pytest
-from binding_helpers import CA_T0
+from support.bindings import CA_T0
 
 from pki.devca import DevCA
 

@@ -8,7 +8,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from binding_helpers import (
+from support.bindings import (
     CA_T0,
     ORIGIN,
     SESSION,

@@ -7,7 +7,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from binding_helpers import ORIGIN, SESSION, counts
+from support.bindings import ORIGIN, SESSION, counts
 
 from app import context
 from bidding.certificates.challenges import (

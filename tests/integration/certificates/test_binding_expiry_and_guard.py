@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from binding_helpers import ORIGIN, SESSION, counts, crls_at, file_holder, party, prove
+from support.bindings import ORIGIN, SESSION, counts, crls_at, file_holder, party, prove
 from support.devca import credit_code
 
 from app import context

@@ -9,7 +9,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from binding_helpers import crls_at, file_holder
+from support.bindings import crls_at, file_holder
 from sqlalchemy import select
 
 from app.extensions import db

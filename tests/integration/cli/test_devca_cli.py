@@ -49,7 +49,20 @@ def test_init_issues_tsa_and_platform_certificates_once(pristine_ca, cli_app, op
     # again on the copy: everything kept, nothing issued
     again = invoke(cli_app, "devca", "init")
     assert again.exit_code == 0, again.output
-    assert again.output.count("沿用 kept") == 2 and "新签发" not in again.output
+    assert again.output.count("沿用 kept") == 3 and "新签发" not in again.output
+
+
+def test_init_issues_the_transport_certificate_for_keys_sent_back_by_the_agent(pristine_ca, cli_app, openssl):
+    """The third platform certificate receives content keys re-encrypted by the local agent (the
+    self-test, later the opening): keyEncipherment, no signing, beside the receipt certificate."""
+    platform = pristine_ca.instance / "devca" / "platform"
+    cert, key = platform / "transport.pem", platform / "transport.key.pem"
+    text = openssl("x509", "-in", str(cert), "-noout", "-text").stdout.decode()
+    assert re.search(r"Key Usage: critical\s+Key Encipherment", text)
+    assert "Digital Signature" not in text and "Extended Key Usage" not in text
+    openssl("verify", "-attime", str(int(T0.timestamp()) + 60), "-CAfile", str(platform / "chain.pem"), str(cert))
+    assert key_matches_certificate(load_private_key(key.read_bytes()), load_certificate(cert.read_bytes()).public_key)
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
 
 
 def test_issue_rsa_file_key_with_out_dir(cli_app, devca, tmp_path, openssl):
