@@ -21,6 +21,7 @@ from pki.devca.tokens import issue_to_token
 from pki.identity import PartyIdentity
 from support.agent import start_agent
 from support.auth import PARTIES, PASSWORD, make_accounts
+from support.browser import assert_fits_390
 
 pytestmark = pytest.mark.browser
 
@@ -86,20 +87,9 @@ def journey(tmp_path, isolated_tokens):
             db.engine.dispose()
 
 
-def _fits_390(page: Page) -> None:
-    page.set_viewport_size({"width": 390, "height": 844})
-    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    assert widths[0] <= widths[1], f"the page is {widths[0]} px wide in a {widths[1]} px window"
-    wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
-        .filter(el => el.getBoundingClientRect().right > window.innerWidth + 0.5)
-        .map(el => el.tagName + '.' + el.className)""")
-    assert wide == [], wide
-    page.set_viewport_size({"width": 1280, "height": 800})
-
-
 def _step(page: Page, screenshots, name: str) -> None:
     screenshots(page, f"certificates-{name}")
-    _fits_390(page)
+    assert_fits_390(page)
 
 
 def _sign_with(page: Page, panel: str, option_text: str, pin: str, button: str) -> None:

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from support.auth import make_party
+from support.browser import assert_fits_390
 
 pytestmark = pytest.mark.browser
 
@@ -47,17 +48,6 @@ def demo_server(tmp_path_factory):
             db.engine.dispose()
 
 
-def _fits_390(page: Page) -> None:
-    page.set_viewport_size({"width": 390, "height": 844})
-    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    assert widths[0] <= widths[1], f"the page is {widths[0]} px wide in a {widths[1]} px window"
-    wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
-        .filter(el => el.getBoundingClientRect().right > window.innerWidth + 0.5)
-        .map(el => el.tagName + '.' + el.className)""")
-    assert wide == [], wide
-    page.set_viewport_size({"width": 1280, "height": 800})
-
-
 def _log_in(page: Page, base: str, username: str, password: str) -> None:
     page.goto(base + "/login")
     page.get_by_label("用户名").fill(username)
@@ -76,7 +66,7 @@ def test_log_in_see_account_log_out(page: Page, demo_server, screenshots, userna
     page.locator(".site-user a", has_text="登录").click()
     expect(page).to_have_url(base + "/login")
     screenshots(page, "login")
-    _fits_390(page)
+    assert_fits_390(page)
     _log_in(page, base, username, passwords[username])
     expect(page).to_have_url(base + "/account")
     expect(page.locator("#account-info")).to_contain_text(username)
@@ -84,7 +74,7 @@ def test_log_in_see_account_log_out(page: Page, demo_server, screenshots, userna
     expect(page.locator("#account-info")).to_contain_text(party)
     expect(page.locator(".site-user")).to_contain_text("退出")
     screenshots(page, f"account-{username}")
-    _fits_390(page)
+    assert_fits_390(page)
     page.get_by_role("button", name="退出").click()
     expect(page).to_have_url(base + "/")
     expect(page.locator(".flash")).to_contain_text("您已退出登录")
@@ -99,4 +89,4 @@ def test_wrong_password_shows_the_message(page: Page, demo_server, screenshots):
     expect(page.locator("#login-error")).to_have_text("用户名或口令错误 (wrong user name or password)")
     expect(page).to_have_url(base + "/login")
     screenshots(page, "login-wrong-password")
-    _fits_390(page)
+    assert_fits_390(page)

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from support.auth import PASSWORD, make_accounts
+from support.browser import assert_fits_390
 
 pytestmark = pytest.mark.browser
 
@@ -47,18 +48,6 @@ def server(tmp_path_factory):
             db.engine.dispose()
 
 
-def _fits_390(page: Page) -> None:
-    page.set_viewport_size({"width": 390, "height": 844})
-    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    assert widths[0] <= widths[1], f"the page is {widths[0]} px wide in a {widths[1]} px window"
-    wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
-        .filter(el => el.getBoundingClientRect().right > window.innerWidth + 0.5)
-        .filter(el => !el.closest('.table-scroll'))
-        .map(el => el.tagName + '.' + el.className)""")
-    assert wide == [], wide
-    page.set_viewport_size({"width": 1280, "height": 800})
-
-
 def _log_in(page: Page, base: str, username: str, password: str) -> None:
     page.goto(base + "/login")
     page.get_by_label("用户名").fill(username)
@@ -78,7 +67,7 @@ def test_register_approve_log_in_see_the_notice(page: Page, server, screenshots,
     page.locator(".site-nav a", has_text="主体注册").click()      # the nav offers it to visitors
     expect(page).to_have_url(base + "/register")
     screenshots(page, "register")
-    _fits_390(page)
+    assert_fits_390(page)
 
     # a wrong check character first: the field says why, in Chinese
     page.get_by_label("主体类型").select_option("supplier")
@@ -95,7 +84,7 @@ def test_register_approve_log_in_see_the_notice(page: Page, server, screenshots,
     page.get_by_role("button", name="提交申请").click()
     expect(page.locator("#credit_code-error")).to_contain_text("校验位错误")
     screenshots(page, "register-error")
-    _fits_390(page)
+    assert_fits_390(page)
 
     page.get_by_label("统一社会信用代码（18 位）").fill(code)
     page.get_by_label("营业执照（PDF、PNG 或 JPEG，不超过 10 MiB）").set_input_files(str(licence))
@@ -106,14 +95,14 @@ def test_register_approve_log_in_see_the_notice(page: Page, server, screenshots,
     status_url = page.url
     assert "/status?t=" in status_url
     screenshots(page, "registration-status")
-    _fits_390(page)
+    assert_fits_390(page)
 
     _log_in(page, base, "operator", PASSWORD)
     page.locator(".site-nav a", has_text="注册审核").click()
     page.get_by_role("link", name="待审核").click()
     expect(page.locator("#registrations")).to_contain_text("浏览器测试供应商有限公司")
     screenshots(page, "operator-registrations")
-    _fits_390(page)
+    assert_fits_390(page)
     page.get_by_role("link", name="浏览器测试供应商有限公司").click()
     expect(page.locator("#registration-detail")).to_contain_text(code)
     expect(page.locator("#licence-link")).to_have_text("营业执照.pdf")
@@ -121,7 +110,7 @@ def test_register_approve_log_in_see_the_notice(page: Page, server, screenshots,
         page.locator("#licence-link").click()
     assert download.value.suggested_filename == "营业执照.pdf"
     screenshots(page, "operator-registration")
-    _fits_390(page)
+    assert_fits_390(page)
     page.get_by_label("通过").check()
     page.get_by_role("button", name="提交审核结论").click()
     expect(page.locator(".flash")).to_contain_text("审核结果已保存")
@@ -139,7 +128,7 @@ def test_register_approve_log_in_see_the_notice(page: Page, server, screenshots,
     expect(page.locator("#party-info")).to_contain_text(code)
     expect(page.locator("#letter-text")).to_contain_text("入驻承诺书")
     screenshots(page, "party")
-    _fits_390(page)
+    assert_fits_390(page)
     page.get_by_label("经办人姓名").fill("李四")
     page.get_by_label("身份证号码后 4 位").fill("123X")
     page.get_by_label("联系电话").fill("13900001111")
@@ -148,4 +137,4 @@ def test_register_approve_log_in_see_the_notice(page: Page, server, screenshots,
     page.get_by_role("link", name="用数字证书签署").click()
     expect(page.locator("#commitment-signer")).to_be_visible()
     screenshots(page, "commitment")
-    _fits_390(page)
+    assert_fits_390(page)

@@ -19,6 +19,7 @@ from pki import pkcs11 as tokens
 from pki.devca import DevCA
 from pki.devca.tokens import issue_to_token
 from pki.identity import PartyIdentity, credit_code_check_char
+from support.browser import assert_fits_390
 
 pytestmark = pytest.mark.browser
 
@@ -72,13 +73,6 @@ def live(tmp_path, isolated_tokens):
             db.engine.dispose()
 
 
-def _fits_390(page: Page) -> None:
-    page.set_viewport_size({"width": 390, "height": 844})
-    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    assert widths[0] <= widths[1], f"the page is {widths[0]} px wide in a {widths[1]} px window"
-    page.set_viewport_size({"width": 1280, "height": 800})
-
-
 def test_self_test_with_the_token(page: Page, live, screenshots):
     page.goto(live + "/login")
     page.locator("#password-login").get_by_label("用户名").fill("supplier")
@@ -91,7 +85,7 @@ def test_self_test_with_the_token(page: Page, live, screenshots):
     expect(page).to_have_url(live + "/certificates/self-test")
     expect(page.locator("#self-test-panel .cert-option")).to_have_count(1, timeout=20_000)
     screenshots(page, "self-test-list")
-    _fits_390(page)
+    assert_fits_390(page)
 
     page.locator("#self-test-panel input[name=pin]").fill("wrong-pin-0000")
     page.get_by_role("button", name="开始加解密测试").click()
@@ -102,4 +96,4 @@ def test_self_test_with_the_token(page: Page, live, screenshots):
     page.get_by_role("button", name="开始加解密测试").click()
     expect(page.locator(".agent-result")).to_contain_text("数字证书加解密测试成功", timeout=30_000)
     screenshots(page, "self-test-success")
-    _fits_390(page)
+    assert_fits_390(page)

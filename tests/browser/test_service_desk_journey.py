@@ -19,6 +19,7 @@ from pki.seal import Seal
 from pki.signature import sign
 from pki.trust import add_years
 from support.auth import PARTIES, PASSWORD, make_accounts
+from support.browser import assert_fits_390
 
 pytestmark = pytest.mark.browser
 
@@ -78,17 +79,6 @@ def desk_server(tmp_path):
             db.engine.dispose()
 
 
-def _fits_390(page: Page) -> None:
-    page.set_viewport_size({"width": 390, "height": 844})
-    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    assert widths[0] <= widths[1], f"the page is {widths[0]} px wide in a {widths[1]} px window"
-    wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
-        .filter(el => el.getBoundingClientRect().right > window.innerWidth + 0.5)
-        .map(el => el.tagName + '.' + el.className)""")
-    assert wide == [], wide
-    page.set_viewport_size({"width": 1280, "height": 800})
-
-
 def test_the_supplier_renews_inside_the_window_and_sees_the_new_certificate_bound(page: Page, desk_server,
                                                                                    screenshots):
     base, rec = desk_server
@@ -103,7 +93,7 @@ def test_the_supplier_renews_inside_the_window_and_sees_the_new_certificate_boun
     expect(page.locator("#desk-binding")).to_contain_text(rec.serial_hex)
     expect(page.locator("#kind-renewal")).to_have_attribute("open", "")
     screenshots(page, "service-desk-form")
-    _fits_390(page)
+    assert_fits_390(page)
 
     page.locator("#kind-renewal select[name=years]").select_option("1")
     page.locator("#kind-renewal button[type=submit]").click()
@@ -111,7 +101,7 @@ def test_the_supplier_renews_inside_the_window_and_sees_the_new_certificate_boun
     expect(result).to_contain_text("新证书已绑定")
     expect(result).to_contain_text(add_years(NOW + timedelta(days=50), 1).strftime("%Y-%m-%d"))   # R7
     screenshots(page, "service-desk-renewed")
-    _fits_390(page)
+    assert_fits_390(page)
 
     page.get_by_role("link", name="查看我的证书").click()
     bindings = page.locator("#bindings .binding")
@@ -119,4 +109,4 @@ def test_the_supplier_renews_inside_the_window_and_sees_the_new_certificate_boun
     expect(bindings.filter(has_text="已被取代")).to_have_count(1)
     expect(page.locator("a.service-link")).to_have_count(1)
     screenshots(page, "service-desk-list")
-    _fits_390(page)
+    assert_fits_390(page)

@@ -13,54 +13,13 @@
   var list = $(".agent-certificates"), result = $(".agent-result");
   var certificates = {};                              // agent id → certificate (base64 DER)
 
-  function say(el, text, kind) {
-    el.textContent = text;
-    el.className = el.className.replace(/\bflash(-\w+)?\b/g, "").trim() + " flash" + (kind ? " flash-" + kind : "");
-    el.hidden = false;
-  }
-  function errorText(body, fallback) {
-    if (body && body.error && body.error.message) {
-      var text = body.error.message;
-      var reasons = body.error.details && body.error.details.reasons;
-      if (reasons && reasons.length) {
-        text += "：" + reasons.map(function (r) { return r.message; }).join("；");
-      }
-      return text + " [" + body.error.code + "]";
-    }
-    return fallback;
-  }
-  function readJson(response) {
-    return response.text().then(function (text) {
-      var body = null;
-      try { body = text ? JSON.parse(text) : null; } catch (e) { body = null; }
-      return {ok: response.ok, status: response.status, body: body};
-    });
-  }
-  function agent(path, body) {
-    var options = body === undefined ? {method: "GET"} :
-      {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)};
-    return fetch(agentUrl + path, options).then(readJson, function () { throw {agentDown: true}; });
-  }
-  var csrfToken = null;
-  function platform(path, body) {
-    var ready = csrfToken ? Promise.resolve(csrfToken) :
-      fetch("/api/v1/csrf", {credentials: "same-origin"}).then(function (r) { return r.json(); })
-        .then(function (b) { csrfToken = b.csrf_token; return csrfToken; });
-    return ready.then(function (token) {
-      return fetch(path, {method: "POST", credentials: "same-origin",
-                          headers: {"Accept": "application/json", "Content-Type": "application/json",
-                                    "X-CSRFToken": token},
-                          body: JSON.stringify(body)}).then(readJson);
-    });
-  }
+  var client = window.EbidClient(agentUrl);
+  var say = client.say, errorText = client.errorText, agent = client.agent, platform = client.platform;
+  var commonName = client.commonName;
   function canDecrypt(cert) {
     var usage = cert.key_usage || [];
     return usage.indexOf("keyEncipherment") >= 0 || usage.indexOf("keyAgreement") >= 0 ||
            usage.indexOf("dataEncipherment") >= 0;
-  }
-  function commonName(dn) {
-    var m = /Common Name: ([^,]+)/.exec(dn || "");
-    return m ? m[1] : dn;
   }
   function render(certs) {
     list.textContent = "";
