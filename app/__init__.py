@@ -49,12 +49,15 @@ def create_app(test_config: Mapping[str, Any] | None = None, *,
     app.extensions["nav"] = []
 
     from app import errors, cli
+    from app.agreements import bp as agreements_bp
     from app.api import init_api
     from app.auth import bp as auth_bp
     from app.certificates import bp as certificates_bp
+    from app.documents import bp as documents_bp
     from app.main import bp as main_bp
     from app.parties import bp as parties_bp
     from app.pkiweb import bp as pkiweb_bp
+    from app.verify import bp as verify_bp
     from app.routing import RowIdConverter
     errors.register_error_handlers(app)
     cli.register(app)
@@ -64,6 +67,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, *,
     app.register_blueprint(auth_bp)
     app.register_blueprint(parties_bp)
     app.register_blueprint(certificates_bp)
+    app.register_blueprint(documents_bp)
+    app.register_blueprint(agreements_bp)
+    app.register_blueprint(verify_bp)
     init_api(app)
 
     @app.context_processor

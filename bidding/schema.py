@@ -10,5 +10,7 @@ from bidding.parties import models as _party_models  # noqa: F401  (registers th
 from bidding.certificates import models as _certificate_models  # noqa: F401  (registers the certificate tables)
 from bidding.accounts import models as _account_models  # noqa: F401  (registers the account table)
 from bidding.certificates import desk_models as _desk_models  # noqa: F401  (registers the service requests)
+from bidding.documents import models as _document_models  # noqa: F401  (registers the document tables)
+from bidding.agreements import models as _agreement_models  # noqa: F401  (registers the agreement tables)
 
 __all__ = ["Base", "UTCDateTime"]

@@ -26,7 +26,7 @@ class PlatformApi(Api):
 
 def init_api(app: Flask) -> PlatformApi:
     """A new ``Api`` on ``app`` (one per app: the spec belongs to the app) with every API blueprint."""
-    from app.api import auth, certificates, desk, parties, selftest
+    from app.api import agreements, auth, certificates, desk, documents, notices, parties, selftest, verify
     api = PlatformApi(app, spec_kwargs={"info": {
         "description": "电子招投标平台的 JSON 接口；会话 Cookie 认证，写操作需 X-CSRFToken 头 "
                        "(session cookie; writes need the X-CSRFToken header from GET /api/v1/csrf)"}})
@@ -35,4 +35,8 @@ def init_api(app: Flask) -> PlatformApi:
     api.register_blueprint(certificates.blp)
     api.register_blueprint(desk.blp)
     api.register_blueprint(selftest.blp)
+    api.register_blueprint(notices.blp)
+    api.register_blueprint(documents.blp)
+    api.register_blueprint(agreements.blp)
+    api.register_blueprint(verify.blp)
     return api

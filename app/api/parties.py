@@ -106,6 +106,7 @@ class PartyPageSchema(ma.Schema):
     party = fields.Nested(OwnPartySchema, required=True)
     registration = fields.Nested(RegistrationSchema, allow_none=True)
     notices = fields.List(fields.Nested(NoticeSchema), required=True)
+    unread_notices = fields.Integer(required=True, metadata={"description": "未读通知数 (unread notices)"})
     commitment_signed = fields.Boolean(required=True)
 
 

@@ -3,7 +3,7 @@ handler, notices, commitment letter). Every URL of the blueprint is listed here;
 are in ``bidding.parties``."""
 from flask import Blueprint
 
-from app.parties import views
+from app.parties import notice_views, views
 
 bp = Blueprint("parties", __name__)
 bp.add_url_rule("/register", view_func=views.register, methods=["GET", "POST"])
@@ -14,4 +14,6 @@ bp.add_url_rule("/operator/registrations/<int:registration_id>/licence", view_fu
 bp.add_url_rule("/operator/registrations/<int:registration_id>/review", view_func=views.review, methods=["POST"])
 bp.add_url_rule("/party", view_func=views.party)
 bp.add_url_rule("/party/handler", view_func=views.change_handler, methods=["POST"])
+bp.add_url_rule("/party/notices/<int:notice_id>/read", view_func=notice_views.read_notice, methods=["POST"])
+bp.add_url_rule("/party/notices/read", view_func=notice_views.read_all_notices, methods=["POST"])
 bp.add_url_rule("/party/commitment-letter", view_func=views.commitment_letter)

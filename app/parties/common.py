@@ -13,7 +13,7 @@ from bidding.accounts.models import Role
 from bidding.parties import commitment
 from bidding.parties.errors import LicenceTooLarge, NoPartyOfAccount
 from bidding.parties.models import Party, PartyKind, Registration
-from bidding.parties.notices import notices_for_account
+from bidding.parties.notices import notices_for_account, unread_count
 
 STAFF = (Role.SUPPLIER_STAFF, Role.AGENCY_STAFF, Role.PURCHASER_STAFF)
 
@@ -49,8 +49,9 @@ def party_view(account) -> dict[str, Any]:
     if party is None:
         raise NoPartyOfAccount()
     registration = uow.session.scalars(select(Registration).where(Registration.party_id == party.id)).first()
-    view: dict[str, Any] = {"party": party, "registration": registration,
-                            "notices": notices_for_account(uow, account), "letter": None, "letter_text": None}
+    notices = notices_for_account(uow, account)
+    view: dict[str, Any] = {"party": party, "registration": registration, "notices": notices,
+                            "unread_notices": unread_count(notices), "letter": None, "letter_text": None}
     if party.kind == PartyKind.SUPPLIER:
         _, view["letter_text"], view["letter"] = commitment.letter_for(uow, party.id)
     return view

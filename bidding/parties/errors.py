@@ -79,3 +79,10 @@ class CommitmentSignerNotBound(CommitmentSignatureRefused):
 class CommitmentOnlyForSuppliers(PermissionDenied):
     code = "commitment_suppliers_only"
     message = "入驻承诺书由供应商签署 (the commitment letter is signed by suppliers)"
+
+
+class NoticeNotFound(NotFound):
+    """Also the answer for another party's or account's notice: its existence is not told."""
+
+    code = "notice_not_found"
+    message = "通知不存在 (no such notice)"

@@ -7,7 +7,6 @@ from typing import Any, Protocol
 
 from asn1crypto import cms, x509
 
-from bidtool.agent.digest_sign import sign_digest
 from bidtool.agent.errors import BadRequest, UnsuitableCertificate
 from bidtool.agent.keystore import Credential, Keystore
 from bidtool.agent.pins import change_token_pin
@@ -28,6 +27,7 @@ from pki import envelope, signature
 from pki.certs import CertificateError, key_algorithm, load_certificate, validity
 from pki.envelope.recipients import check_recipient
 from pki.errors import ASN1_ERRORS
+from pki.signature.prehashed import sign_digest
 
 #: keyUsage bits that allow a signature over a document.
 SIGNING_USAGE = {"digital_signature", "non_repudiation"}
@@ -70,10 +70,12 @@ class Operations:
                 der = signature.sign(req.data, key=key, certificate=cert, chain=chain, detached=True,
                                      signing_time=when)
             else:
-                der = sign_digest(req.digest, key=key, certificate=cert, chain=chain, signing_time=when)
+                der = sign_digest(req.digest, key=key, certificate=cert, chain=chain,
+                                  signing_time=None if req.pades else when)
         return {"signature": b64(der), "format": "gm-t-0010" if algorithm == "sm2" else "cms",
                 "detached": True, "digest_algorithm": "sm3" if algorithm == "sm2" else "sha256",
-                "signing_time": when.replace(microsecond=0).isoformat(), "certificate": cred.id}
+                "signing_time": None if req.pades else when.replace(microsecond=0).isoformat(),
+                "certificate": cred.id}
 
     def unwrap(self, req: UnwrapRequest) -> dict[str, Any]:
         cred = self.keystore.find(req.certificate)

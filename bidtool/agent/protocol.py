@@ -92,6 +92,14 @@ class Fields:
             raise PayloadTooLarge(f"字段 {name} 过大，最多 {limit} 字节 (field {name!r} is larger than {limit} bytes)")
         return raw
 
+    def flag(self, name: str) -> bool:
+        """An optional JSON boolean, false when absent."""
+        self._read.add(name)
+        value = self._data.get(name, False)
+        if not isinstance(value, bool):
+            raise BadRequest(f"字段 {name} 须为 true 或 false (field {name!r} must be true or false)")
+        return value
+
     def hex(self, name: str, *, required: bool = True) -> bytes | None:
         text = self.text(name, required=required, max_length=128)
         if text is None:
@@ -124,6 +132,8 @@ class SignRequest:
     data: bytes | None
     digest: bytes | None
     digest_algorithm: str | None
+    #: PAdES (a PDF's byte-range digest): no signing-time signed attribute (ETSI EN 319 142-1).
+    pades: bool = False
 
     @classmethod
     def parse(cls, data: dict[str, Any]) -> "SignRequest":
@@ -132,11 +142,14 @@ class SignRequest:
         content = f.base64("data", required=False, limit=MAX_SIGN_DATA)
         digest = f.hex("digest", required=False)
         algorithm = f.text("digest_algorithm", required=False, max_length=16)
+        pades = f.flag("pades")
         f.done()
         if (content is None) == (digest is None):
             raise BadRequest("须给出 data 或 digest 之一 (give exactly one of data and digest)")
         if content is not None and algorithm is not None:
             raise BadRequest("digest_algorithm 只与 digest 一起使用 (digest_algorithm goes with digest only)")
+        if content is not None and pades:
+            raise BadRequest("pades 只与 digest 一起使用 (pades goes with digest only)")
         if digest is not None:
             if algorithm not in DIGESTS:
                 raise BadRequest(f"digest_algorithm 须为 {' 或 '.join(DIGESTS)} "
@@ -144,7 +157,7 @@ class SignRequest:
             if len(digest) != DIGESTS[algorithm][0]:
                 raise BadRequest(f"{algorithm} 摘要须为 {DIGESTS[algorithm][0]} 字节 "
                                  f"(a {algorithm} digest has {DIGESTS[algorithm][0]} bytes)")
-        return cls(cert, pin, content, digest, algorithm)  # type: ignore[arg-type]
+        return cls(cert, pin, content, digest, algorithm, pades)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

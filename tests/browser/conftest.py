@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.browser import settle_at
+
 CHROMIUM = Path("/usr/lib/chromium/chromium")
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}          # a current phone's CSS width
@@ -75,7 +77,7 @@ def screenshots() -> Callable[..., dict[str, Path]]:
     def take(page, name: str) -> dict[str, Path]:
         paths = {}
         for label, size, suffix in (("phone", PHONE, "390"), ("desktop", DESKTOP, "desktop")):
-            page.set_viewport_size(size)
+            settle_at(page, size)     # a shot taken at once may show the layout of the size before
             path = SCREENSHOT_DIR / f"{name}-{suffix}.png"
             page.screenshot(path=str(path), full_page=True)
             paths[label] = path

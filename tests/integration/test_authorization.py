@@ -21,6 +21,7 @@ USERS = {"supplier_staff": "supplier", "agency_staff": "agency", "purchaser_staf
 EVERYONE = frozenset({ANONYMOUS, *USERS})
 LOGGED_IN = frozenset(USERS)
 STAFF = frozenset({"supplier_staff", "agency_staff", "purchaser_staff", "supplier_staff_2"})
+PURCHASER_AGENCY = frozenset({"purchaser_staff", "agency_staff"})
 
 #: (endpoint, method) → who may use it
 ALLOWED: dict[tuple[str, str], frozenset[str]] = {
@@ -30,6 +31,7 @@ ALLOWED: dict[tuple[str, str], frozenset[str]] = {
     ("pkiweb.tsa", "POST"): EVERYONE,                # the RFC 3161 service (bidtool uses it)
     ("auth.login", "GET"): EVERYONE,
     ("auth.login", "POST"): EVERYONE,
+    ("auth.recover", "GET"): EVERYONE,               # R20: for those who cannot log in
     ("auth.logout", "POST"): LOGGED_IN,
     ("auth.account", "GET"): LOGGED_IN,
     ("auth.change_password", "POST"): LOGGED_IN,
@@ -38,6 +40,8 @@ ALLOWED: dict[tuple[str, str], frozenset[str]] = {
     ("api_auth.Session", "POST"): EVERYONE,
     ("api_auth.Session", "DELETE"): LOGGED_IN,
     ("api_auth.Me", "GET"): LOGGED_IN,
+    ("api_auth.RecoveredAccounts", "POST"): EVERYONE,     # R20: proven by a signed challenge
+    ("api_auth.RecoveredPassword", "POST"): EVERYONE,
     # registration (主体入库): anyone applies; operators review; staff see only their own party
     ("parties.register", "GET"): EVERYONE,
     ("parties.register", "POST"): EVERYONE,
@@ -49,6 +53,11 @@ ALLOWED: dict[tuple[str, str], frozenset[str]] = {
     ("parties.party", "GET"): frozenset({"supplier_staff", "agency_staff", "purchaser_staff", "supplier_staff_2"}),
     ("parties.change_handler", "POST"): frozenset({"supplier_staff", "agency_staff", "purchaser_staff",
                                                    "supplier_staff_2"}),
+    ("parties.read_notice", "POST"): STAFF,          # another party's notice: 404 (test_notices.py)
+    ("parties.read_all_notices", "POST"): STAFF,
+    ("api_notices.Notices", "GET"): STAFF,
+    ("api_notices.NoticeRead", "POST"): STAFF,
+    ("api_notices.NoticesRead", "POST"): STAFF,
     ("parties.commitment_letter", "GET"): frozenset({"supplier_staff", "supplier_staff_2"}),
     ("api_parties.Registrations", "POST"): EVERYONE,
     ("api_parties.Registrations", "GET"): frozenset({"operator"}),
@@ -76,6 +85,35 @@ ALLOWED: dict[tuple[str, str], frozenset[str]] = {
     ("certificates.self_test", "GET"): STAFF,        # 加解密测试 (R11)
     ("api_selftest.SelfTests", "POST"): STAFF,
     ("api_selftest.SelfTest", "POST"): STAFF,         # only a test of the same session (else 404)
+    # documents and stamping: staff of a party that signs the document (else 403/404, tests/integration/documents/)
+    ("documents.download", "GET"): STAFF,
+    ("api_documents.DocumentResource", "GET"): STAFF,
+    ("api_documents.DocumentFile", "GET"): STAFF,
+    ("api_documents.StampSessions", "POST"): STAFF,
+    ("api_documents.StampSessionResource", "GET"): STAFF,
+    ("api_documents.StampSignature", "POST"): STAFF,
+    # delegation agreements (委托协议): purchasers draft, agencies refuse, both stamp and file their own
+    ("agreements.index", "GET"): PURCHASER_AGENCY,
+    ("agreements.new", "GET"): frozenset({"purchaser_staff"}),
+    ("agreements.new", "POST"): frozenset({"purchaser_staff"}),
+    ("agreements.detail", "GET"): PURCHASER_AGENCY,   # another party's agreement: 403 (tests/integration/agreements/)
+    ("agreements.revise", "GET"): frozenset({"purchaser_staff"}),
+    ("agreements.revise", "POST"): frozenset({"purchaser_staff"}),
+    ("agreements.refuse", "POST"): frozenset({"agency_staff"}),
+    ("agreements.file", "POST"): PURCHASER_AGENCY,
+    ("api_agreements.Agreements", "GET"): PURCHASER_AGENCY,
+    ("api_agreements.Agreements", "POST"): frozenset({"purchaser_staff"}),
+    ("api_agreements.AgreementResource", "GET"): PURCHASER_AGENCY,
+    ("api_agreements.AgreementTermsResource", "PUT"): frozenset({"purchaser_staff"}),
+    ("api_agreements.AgreementRefusal", "POST"): frozenset({"agency_staff"}),
+    ("api_agreements.AgreementFiling", "POST"): PURCHASER_AGENCY,
+    ("api_agreements.AgreementHistory", "GET"): PURCHASER_AGENCY,
+    ("api_agreements.Agencies", "GET"): frozenset({"purchaser_staff"}),
+    # 验签: public, no log-in
+    ("verify.verify_page", "GET"): EVERYONE,
+    ("verify.verify_page", "POST"): EVERYONE,
+    ("api_verify.Verify", "POST"): EVERYONE,
+    ("api_verify.DocumentRecord", "GET"): EVERYONE,
 }
 #: values for the URL variables of rules that have some
 URL_VALUES: dict[str, dict[str, str]] = {
@@ -85,11 +123,29 @@ URL_VALUES: dict[str, dict[str, str]] = {
     "parties.licence": {"registration_id": "1"},
     "parties.review": {"registration_id": "1"},
     "api_parties.Review": {"registration_id": "1"},
+    "parties.read_notice": {"notice_id": "1"},
+    "api_notices.NoticeRead": {"notice_id": "1"},
     "certificates.service": {"binding_id": "1"},
     "certificates.review_request": {"request_id": "1"},
     "api_desk.BindingServiceRequests": {"binding_id": "1"},
     "api_desk.ServiceRequestReview": {"request_id": "1"},
     "api_selftest.SelfTest": {"test_id": "unknown"},
+    "documents.download": {"public_id": "AAAA-BBBB-CCCC-DDDD", "seq": "1"},
+    "api_documents.DocumentResource": {"public_id": "AAAA-BBBB-CCCC-DDDD"},
+    "api_documents.DocumentFile": {"public_id": "AAAA-BBBB-CCCC-DDDD", "seq": "1"},
+    "api_documents.StampSessions": {"public_id": "AAAA-BBBB-CCCC-DDDD"},
+    "api_documents.StampSessionResource": {"session_id": "1"},
+    "api_documents.StampSignature": {"session_id": "1"},
+    "agreements.detail": {"agreement_id": "1"},
+    "agreements.revise": {"agreement_id": "1"},
+    "agreements.refuse": {"agreement_id": "1"},
+    "agreements.file": {"agreement_id": "1"},
+    "api_agreements.AgreementResource": {"agreement_id": "1"},
+    "api_agreements.AgreementTermsResource": {"agreement_id": "1"},
+    "api_agreements.AgreementRefusal": {"agreement_id": "1"},
+    "api_agreements.AgreementFiling": {"agreement_id": "1"},
+    "api_agreements.AgreementHistory": {"agreement_id": "1"},
+    "api_verify.DocumentRecord": {"public_id": "AAAA-BBBB-CCCC-DDDD"},
 }
 #: endpoints after which the client is no longer logged in
 ENDS_SESSION = {("auth.logout", "POST"), ("api_auth.Session", "DELETE")}

@@ -19,3 +19,10 @@ def assert_fits_390(page) -> None:
         assert wide == [], wide
     finally:
         page.set_viewport_size(DESKTOP)
+
+
+def settle_at(page, size: dict) -> None:
+    """Resize the viewport and wait until the page has painted at the new size (two animation
+    frames): a screenshot taken at once may show the layout of the size before."""
+    page.set_viewport_size(size)
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")

@@ -8,6 +8,7 @@ that server. Then ``openssl cms -verify`` must accept the RSA signature the walk
 """
 from __future__ import annotations
 
+import io
 import os
 import re
 import shlex
@@ -19,6 +20,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from reportlab.pdfgen import canvas
 
 from support.bidtool_env import openssl
 
@@ -98,6 +100,17 @@ def project(tmp_path):
     return root, env
 
 
+def _contract_pdf() -> bytes:
+    """A real two-page PDF for the walkthrough's `bidtool stamp`."""
+    out = io.BytesIO()
+    c = canvas.Canvas(out, invariant=1)
+    for page in (1, 2):
+        c.drawString(72, 770, f"contract, page {page} of 2")
+        c.showPage()
+    c.save()
+    return out.getvalue()
+
+
 def test_readme_walkthrough_runs_as_written(project):
     root, env = project
     port = _free_port()
@@ -114,6 +127,7 @@ def test_readme_walkthrough_runs_as_written(project):
         script = readme_walkthrough()
         for name in INPUT_FILES:
             (root / name).write_bytes(name.encode() + os.urandom(5000))
+        (root / "合同.pdf").write_bytes(_contract_pdf())
         (root / "walkthrough.sh").write_text(script, encoding="utf-8")
         proc = subprocess.run(["bash", "-euo", "pipefail", "-O", "inherit_errexit", "-x", "walkthrough.sh"],
                               cwd=root, env=dict(env, BASE=base), capture_output=True, text=True, timeout=600)
@@ -121,6 +135,9 @@ def test_readme_walkthrough_runs_as_written(project):
         assert proc.stdout.count("Verification successful") == sum(
             1 for cmd in _commands(script) if cmd[:2] == ["bidtool", "verify"])
         assert "timestamp 20" in proc.stdout
+        assert "cross-page seal: valid" in proc.stdout and "(timestamp)" in proc.stdout
+        pdfsig = subprocess.run(["pdfsig", str(root / "合同.stamped.pdf")], capture_output=True, text=True, timeout=60)
+        assert "Signature Validation: Signature is Valid." in pdfsig.stdout, pdfsig.stdout
 
         rsa_signatures = [cmd[-1] for cmd in _commands(script)
                           if cmd[:2] == ["bidtool", "sign"] and any("signing-rsa" in w for w in cmd)]
