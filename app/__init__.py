@@ -52,11 +52,14 @@ def create_app(test_config: Mapping[str, Any] | None = None, *,
     from app.agreements import bp as agreements_bp
     from app.api import init_api
     from app.auth import bp as auth_bp
+    from app.bids import bp as bids_bp
     from app.certificates import bp as certificates_bp
     from app.documents import bp as documents_bp
     from app.main import bp as main_bp
+    from app.operator import bp as operator_bp
     from app.parties import bp as parties_bp
     from app.pkiweb import bp as pkiweb_bp
+    from app.tenders import bp as tenders_bp
     from app.verify import bp as verify_bp
     from app.routing import RowIdConverter
     errors.register_error_handlers(app)
@@ -69,7 +72,10 @@ def create_app(test_config: Mapping[str, Any] | None = None, *,
     app.register_blueprint(certificates_bp)
     app.register_blueprint(documents_bp)
     app.register_blueprint(agreements_bp)
+    app.register_blueprint(tenders_bp)
+    app.register_blueprint(bids_bp)
     app.register_blueprint(verify_bp)
+    app.register_blueprint(operator_bp)
     init_api(app)
 
     @app.context_processor

@@ -12,5 +12,10 @@ from bidding.accounts import models as _account_models  # noqa: F401  (registers
 from bidding.certificates import desk_models as _desk_models  # noqa: F401  (registers the service requests)
 from bidding.documents import models as _document_models  # noqa: F401  (registers the document tables)
 from bidding.agreements import models as _agreement_models  # noqa: F401  (registers the agreement tables)
+from bidding.tenders import models as _tender_models  # noqa: F401  (registers projects, lots, tenders, registrations, amendments)
+from bidding.scheduling import models as _scheduling_models  # noqa: F401  (registers the scheduled effects, the job store)
+from bidding.notify import models as _notify_models  # noqa: F401  (registers the outbox)
+from bidding.bids import models as _bid_models  # noqa: F401  (registers bids, their recipients, receipts, uploads)
+from bidding.bids import pending as _bid_pending  # noqa: F401  (registers pending bids with the R10 guard)
 
 __all__ = ["Base", "UTCDateTime"]

@@ -12,6 +12,8 @@
                     [--to CERT …] [--bidder CODE] [--force] -o OUT FILE [FILE …]
     bidtool unpack  (--key … | --pkcs11 …) --cert CERT --ca ROOT [--expect-tender ID] [--force] IN OUTDIR
     bidtool inspect FILE
+    bidtool receipt-verify    --ca ROOT [--ca …] [--untrusted FILE] [--crl FILE] [--export-token FILE] RECEIPT
+    bidtool transcript-verify --ca ROOT [--ca …] [--untrusted FILE] [--crl FILE] [--events] TRANSCRIPT
     bidtool agent   --origin URL [--origin …] (--pkcs11 URI | --key KEYFILE --cert CERT)… [--config FILE]
                     [--port PORT] [--allow-no-origin] [--chain FILE] [--state-dir DIR]   (docs/agent.md)
 
@@ -37,6 +39,7 @@ from typing import Sequence
 from bidtool.agent.command import add_parser as add_agent_parser
 from bidtool.errors import EXIT_CRYPTO, ToolError, classify, one_line
 from bidtool.parser import BidtoolParser
+from bidtool.receipts import add_parsers as add_receipt_parsers
 from bidtool.paths import input_file, output_file, read_input
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -568,6 +571,7 @@ def build_parser() -> BidtoolParser:
     p.add_argument("file", help="数字信封或签名 (an envelope or a signature)")
     p.set_defaults(run=cmd_inspect)
 
+    add_receipt_parsers(sub)    # receipt-verify, transcript-verify: bidtool/receipts.py
     add_agent_parser(sub)       # the local signing agent: bidtool/agent/command.py
     return parser
 

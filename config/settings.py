@@ -8,6 +8,9 @@ Environment variables that override settings:
   ``instance/ebid.sqlite3``.
 - ``SECRET_KEY``: the Flask secret key (sessions, CSRF tokens).
 - ``EBID_FILE_STORE``: the directory where uploaded files are kept (default ``instance/files``).
+- ``EBID_BID_STORE``: where bid envelopes and uploads in progress are kept (``BID_STORE_DIR``,
+  default ``<FILE_STORE>/bids``); uploads and envelopes must be on one file system (renamed, not
+  copied). Shared by every worker and host of a scaled set-up.
 - ``EBID_DEVCA_DIR``: the development CA's directory (default ``instance/devca``).
 - ``EBID_BASE_URL``: the platform's public base URL (``PUBLIC_BASE_URL``), written into the CRL
   distribution points of the certificates the development CA issues and shown on the home page
@@ -18,6 +21,8 @@ Environment variables that override settings:
 - ``EBID_LOG_LEVEL``: ``DEBUG``, ``INFO`` (default), ``WARNING``.
 - ``EBID_AGENT_URL``: where the certificate pages look for the local signing agent on the user's
   machine (``AGENT_URL``, default ``http://127.0.0.1:8765``).
+- ``EBID_NOTIFIER``: the notifier that delivers outbound messages (``NOTIFIER``, ``"module:factory"``;
+  default the development outbox, ``app.scheduler.notifier:outbox_notifier``).
 - ``EBID_RATELIMIT_STORAGE``: where rate-limit counters live (``RATELIMIT_STORAGE_URI``, default
   ``memory://``, per process); a scaled set-up needs a shared store, e.g. ``redis://host:6379``.
 """
@@ -73,6 +78,19 @@ class BaseConfig:
     # The local signing agent (bidtool agent, docs/agent.md) the certificate pages call from the
     # user's browser: its address on the user's own machine, rendered into those pages.
     AGENT_URL = "http://127.0.0.1:8765"
+    # The scheduler process (`flask scheduler`, docs/operations.md): how often it looks for due side
+    # effects, how long a claimed effect stays its own (a crashed scheduler's effect is run again
+    # after this), how many it takes per round; and the notifier that delivers the outbox
+    # ("module:factory" taking the app; the default keeps messages in the outbox, /operator/outbox).
+    SCHEDULER_INTERVAL_SECONDS = 2.0
+    SCHEDULER_LEASE_SECONDS = 60.0
+    SCHEDULER_BATCH = 100
+    NOTIFIER = "app.scheduler.notifier:outbox_notifier"
+    # Bid uploads (docs/uploads.md): largest envelope, largest chunk of one PATCH request, how long
+    # an unfinished upload lives (never past the bid deadline).
+    BID_MAX_SIZE = 2 * 1024 ** 3
+    BID_MAX_CHUNK = 8 * 1024 ** 2
+    BID_UPLOAD_LIFETIME_SECONDS = 24 * 3600
 
 
 class DevelopmentConfig(BaseConfig):
@@ -139,6 +157,7 @@ def load_settings(env: str | None, instance_path: Path) -> dict[str, Any]:
         SQLALCHEMY_DATABASE_URI=os.environ.get(
             "DATABASE_URL", f"sqlite:///{instance_path / 'ebid.sqlite3'}"),
         FILE_STORE=os.environ.get("EBID_FILE_STORE", str(instance_path / "files")),
+        BID_STORE_DIR=os.environ.get("EBID_BID_STORE"),   # None: <FILE_STORE>/bids (app/bids/common.py)
         DEVCA_DIR=str(devca),
         CRL_DIR=str(devca / "crl"),
         TRUST_ANCHORS_DIR=str(devca / "anchors"),
@@ -147,5 +166,6 @@ def load_settings(env: str | None, instance_path: Path) -> dict[str, Any]:
         LOG_LEVEL=os.environ.get("EBID_LOG_LEVEL", cls.LOG_LEVEL),
         RATELIMIT_STORAGE_URI=os.environ.get("EBID_RATELIMIT_STORAGE", cls.RATELIMIT_STORAGE_URI),
         AGENT_URL=os.environ.get("EBID_AGENT_URL", cls.AGENT_URL).rstrip("/"),
+        NOTIFIER=os.environ.get("EBID_NOTIFIER", cls.NOTIFIER),
     )
     return settings

@@ -26,7 +26,8 @@ class PlatformApi(Api):
 
 def init_api(app: Flask) -> PlatformApi:
     """A new ``Api`` on ``app`` (one per app: the spec belongs to the app) with every API blueprint."""
-    from app.api import agreements, auth, certificates, desk, documents, notices, parties, selftest, verify
+    from app.api import (agreements, auth, bids, certificates, desk, documents, notices, operator, parties, selftest,
+                         tenders, verify)
     api = PlatformApi(app, spec_kwargs={"info": {
         "description": "电子招投标平台的 JSON 接口；会话 Cookie 认证，写操作需 X-CSRFToken 头 "
                        "(session cookie; writes need the X-CSRFToken header from GET /api/v1/csrf)"}})
@@ -38,5 +39,8 @@ def init_api(app: Flask) -> PlatformApi:
     api.register_blueprint(notices.blp)
     api.register_blueprint(documents.blp)
     api.register_blueprint(agreements.blp)
+    api.register_blueprint(tenders.blp)
+    api.register_blueprint(bids.blp)
     api.register_blueprint(verify.blp)
+    api.register_blueprint(operator.blp)
     return api

@@ -132,14 +132,17 @@ def _key_options(f: Any) -> Any:
 
 def ensure_devca() -> tuple[Any, list[Any], list[Any]]:
     """Create what is missing of the development CA and the platform's own certificates
-    (TSA in ``TSA_DIR``, receipt signing and the transport certificate of the self-test in
-    ``PLATFORM_CERT_DIR``). Idempotent."""
+    (TSA in ``TSA_DIR``; in ``PLATFORM_CERT_DIR`` the platform's signing certificate, the transport
+    certificate of the self-test and the receipt certificate that signs receipts and opening
+    transcripts). Idempotent."""
     ca = _devca()
     chains = ca.init()
     services = [
         ca.ensure_service_certificate("tsa", tsa_dir(), _platform_identity(f"{PLATFORM_NAME}时间戳服务")),
         ca.ensure_service_certificate("platform", platform_cert_dir(), _platform_identity(PLATFORM_NAME)),
         ca.ensure_service_certificate("transport", platform_cert_dir(), _platform_identity(f"{PLATFORM_NAME}传输加密")),
+        # signs bid receipts and opening transcripts (EKU receiptSigning, pki.receipts)
+        ca.ensure_service_certificate("receipt", platform_cert_dir(), _platform_identity(f"{PLATFORM_NAME}回执签名")),
     ]
     return ca, chains, services
 

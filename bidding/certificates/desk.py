@@ -5,7 +5,10 @@ The platform applies its rules first and forwards the request to the CA through 
 :class:`~bidding.certificates.ca_gateway.CaGateway` only when they allow it:
 
 - renewal, change and replacement ask :func:`~bidding.certificates.guard.ensure_change_allowed`
-  first (R10): a pending item holding the certificate refuses the request, naming it;
+  first (R10): a pending item holding the certificate refuses the request, naming it; the binding's
+  row is locked first (:func:`lock_bindings`), and a bid upload locks the same rows before it
+  records a bid encrypted to them, so a renewal and an upload racing for one certificate cannot
+  both succeed;
 - renewal: the CA profile's window (``pki.trust.RenewalRules``): refused before it opens, with the
   date it opens; past the expired limit, documents are needed;
 - when the CA answers, the new certificate is bound in place of the old one (same party, the seal
@@ -18,10 +21,12 @@ Every use case runs in one unit of work with one audit entry; a refusal changes 
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from bidding.accounts.models import Account, Role
 from bidding.certificates.ca_gateway import CaGateway, Handler
@@ -221,8 +226,30 @@ def own_binding(uow: UnitOfWork, account: Account, binding_id: int) -> Certifica
 
 
 # -- the steps ------------------------------------------------------------------------------------------
+def lock_bindings(session: Session, binding_ids: Iterable[int]) -> list[CertificateBinding]:
+    """Lock the rows of these bindings until the transaction ends and load them afresh, in id order
+    (two lockers of several rows never wait for each other in a circle).
+
+    PostgreSQL: ``SELECT … FOR UPDATE``; a change committed before the lock was granted is seen by
+    every later statement of the transaction. SQLite has no row locks: a write that changes nothing
+    takes the database's one write lock instead (the first write of a transaction waits for it,
+    busy timeout), so the check that follows and the change it allows happen under it. The R10
+    guard's callers (this desk, the bid upload) take it before they check."""
+    ids = sorted(set(binding_ids))
+    if not ids:
+        return []
+    table = CertificateBinding.__table__
+    query = select(CertificateBinding).where(CertificateBinding.id.in_(ids)).order_by(CertificateBinding.id)
+    if session.connection().dialect.name == "sqlite":
+        session.execute(update(table).where(table.c.id.in_(ids)).values(state=table.c.state))
+    else:
+        query = query.with_for_update()
+    return list(session.scalars(query.execution_options(populate_existing=True)))
+
+
 def _own_active_binding(uow: UnitOfWork, account: Account, binding_id: int) -> CertificateBinding:
-    binding = own_binding(uow, account, binding_id)
+    own_binding(uow, account, binding_id)
+    binding = lock_bindings(uow.session, [binding_id])[0]
     if binding.state != BindingState.ACTIVE:
         raise BindingNotActive(binding=binding_id, state=binding.state.value)
     return binding

@@ -36,10 +36,14 @@ def new_public_id() -> str:
 
 class DocumentKind(str, enum.Enum):
     DELEGATION_AGREEMENT = "delegation_agreement"     # 委托协议
+    TENDER_DOCUMENTS = "tender_documents"             # 招标文件 (uploaded by the agency, bidding.tenders)
+    REVIEW_OPINION = "review_opinion"                 # 采购文件审核意见书 (the purchaser's, bidding.tenders)
+    TENDER_AMENDMENT = "tender_amendment"             # 更正公告 (uploaded by the agency, bidding.tenders)
 
     @property
     def label(self) -> str:
-        return {"delegation_agreement": "委托协议"}[self.value]
+        return {"delegation_agreement": "委托协议", "tender_documents": "招标文件", "review_opinion": "采购文件审核意见书",
+                "tender_amendment": "更正公告"}[self.value]
 
 
 class Document(Base):

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -141,6 +141,26 @@ def create_document(uow: UnitOfWork, file_store: Path, *, public_id: str, kind: 
                                      created_at=now))
     uow.session.flush()
     return document
+
+
+@dataclass(frozen=True)
+class _UploadedPdf:
+    """An uploaded PDF in the shape :func:`create_document` takes (``pdf``, ``seal_boxes``)."""
+
+    pdf: bytes
+    seal_boxes: Mapping[str, Any]
+
+
+def create_document_from_pdf(uow: UnitOfWork, file_store: Path, *, public_id: str, kind: DocumentKind, title: str,
+                             creator_party_id: int, pdf: bytes, seal_boxes: Mapping[str, Any],
+                             signers: Sequence[SignerSpec]) -> Document:
+    """Keep a PDF a party made itself and uploaded (招标文件, 更正公告) as revision 1, like
+    :func:`create_document`; the file has no template, so the caller chooses each signer's seal box
+    (``seal_boxes``: role → :class:`bidding.documents.pdf.SealBox`, checked to fit on its page). The
+    bytes must have been checked by the caller (a readable PDF within the size limits)."""
+    return create_document(uow, file_store, public_id=public_id, kind=kind, title=title,
+                           creator_party_id=creator_party_id, rendered=_UploadedPdf(pdf, dict(seal_boxes)),
+                           signers=signers)
 
 
 def get_document(uow: UnitOfWork, public_id: str) -> Document:

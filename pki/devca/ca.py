@@ -232,8 +232,11 @@ class DevCA:
 
         - ``'tsa'``: the time-stamping authority (``tsa.pem``, ``tsa.key.pem``, ``chain.pem``);
           critical EKU timeStamping only (RFC 3161 §2.3), digitalSignature + nonRepudiation;
-        - ``'platform'``: the platform's signing certificate for receipts (``platform.pem``,
+        - ``'platform'``: the platform's own signing certificate (``platform.pem``,
           ``platform.key.pem``, ``chain.pem``), digitalSignature + nonRepudiation;
+        - ``'receipt'``: the certificate that signs bid receipts and opening transcripts
+          (``receipt.pem`` …), with a critical EKU of the platform's own that verifiers require
+          (:mod:`pki.receipts`), so that no other certificate of a trusted CA can sign a "receipt";
         - ``'transport'``: the platform's transport (encryption) certificate (``transport.pem``,
           ``transport.key.pem``, ``chain.pem``), keyEncipherment: the local agent re-encrypts a
           content key to it (the certificate self-test, R11).

@@ -25,8 +25,13 @@ KEY_USAGE = {
     ("encryption", "ec"): {"key_agreement"},
     ("encryption", "sm2"): {"key_encipherment", "data_encipherment", "key_agreement"},
 }
-# The platform's own certificates: role -> extended key usage (critical; empty: none).
-SERVICE_ROLES: dict[str, tuple[str, ...]] = {"tsa": ("time_stamping",), "platform": (), "transport": ()}
+# The platform's own certificates: role -> extended key usage (critical; empty: none). "receipt"
+# signs bid receipts and opening transcripts: its EKU is pki.receipts.RECEIPT_SIGNING_EKU (written
+# out here so the development CA does not import the receipts; a unit test keeps the two equal).
+SERVICE_ROLES: dict[str, tuple[str, ...]] = {
+    "tsa": ("time_stamping",), "platform": (), "transport": (),
+    "receipt": ("2.25.72332915291831301101814497930267910821.5.1",),
+}
 # role -> key purpose; "transport" receives keys re-encrypted by the local agent (self-test, opening).
 SERVICE_PURPOSES: dict[str, str] = {"transport": "encryption"}
 SERVICE_MIN_REMAINING = timedelta(days=30)

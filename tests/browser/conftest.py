@@ -7,17 +7,15 @@ can look at what the browser drew."""
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.support.browser import settle_at
+from tests.support.browser import DESKTOP, PHONE, settle_at    # PHONE: a current phone's CSS width
+from tests.support.journeys import migrated_app, served
 
 CHROMIUM = Path("/usr/lib/chromium/chromium")
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}          # a current phone's CSS width
 SCREENSHOT_DIR = Path(os.environ.get("EBID_SCREENSHOT_DIR")
                       or Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots")
 CHROMIUM_ARGS = [
@@ -41,30 +39,8 @@ def browser_type_launch_args(pytestconfig):
 def live_server(tmp_path_factory):
     """The application on a migrated SQLite database, served by werkzeug in a thread; yields the
     base URL (``http://127.0.0.1:<port>``)."""
-    import flask_migrate
-    from werkzeug.serving import make_server
-
-    from app import create_app
-    from app.extensions import db
-
-    instance = tmp_path_factory.mktemp("live-instance")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'ebid.sqlite3'}",
-                      "INSTANCE_PATH": str(instance), "SECRET_KEY": "browser-test-secret",
-                      "ENV_NAME": "testing"})
-    with app.app_context():
-        flask_migrate.upgrade()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    app.config["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{server.server_port}"   # as `make run` would set it
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with served(migrated_app(tmp_path_factory.mktemp("live-instance")), "live-server") as live:
+        yield live.base
 
 
 @pytest.fixture(scope="session")

@@ -6,16 +6,14 @@ logs in with it. Screenshots of every step at 1280 px and 390 px (``recovery-*.p
 scrolls sideways at 390 px."""
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
-from support.agent import start_agent
 from support.auth import PASSWORD, make_accounts, test_uow
-from support.browser import PHONE, assert_fits_390, settle_at
+from support.browser import steps
+from support.journeys import JOURNEY_SETTINGS, agent_options, expect_certificates, migrated_app, served
 
 from pki.devca import DevCA
 from pki.identity import PartyIdentity
@@ -51,20 +49,11 @@ def _bind_in_the_domain(app, ca: DevCA, record) -> None:
 
 @pytest.fixture
 def recovery(tmp_path, isolated_tokens):
-    import flask_migrate
-    from werkzeug.serving import make_server
-
-    from app import create_app
     from app.extensions import db
     from bidding.accounts.models import Account, Role
     from bidding.accounts.services import create_account
 
-    instance = tmp_path / "instance"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'ebid.sqlite3'}",
-                      "INSTANCE_PATH": str(instance), "SECRET_KEY": "browser-test-secret",
-                      "ENV_NAME": "testing", "WTF_CSRF_ENABLED": True, "RATELIMIT_ENABLED": False})
-    with app.app_context():
-        flask_migrate.upgrade()
+    app = migrated_app(tmp_path / "instance", **JOURNEY_SETTINGS)
     make_accounts(app, ("supplier",))
     with app.app_context():
         party = db.session.scalars(select(Account).where(Account.username == "supplier")).one().party
@@ -76,34 +65,12 @@ def recovery(tmp_path, isolated_tokens):
     sm2 = ca.issue("netca", ident, algorithm="sm2", purpose="signing", password=KEY_PASSWORD.encode(),
                    seal_kind=None, at=datetime.now(UTC) - timedelta(minutes=5))
     _bind_in_the_domain(app, ca, sm2)
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    base = f"http://127.0.0.1:{server.server_port}"
-    app.config["PUBLIC_BASE_URL"] = base
-    agent, agent_thread = start_agent([
-        "agent", "--port", "0", "--origin", base, "--state-dir", str(tmp_path / "agent-state"),
-        "--key", str(ca.path(sm2.key_file)), "--cert", str(ca.path(sm2.cert_file)),
-        "--chain", str(Path(app.config["TRUST_ANCHORS_DIR"]) / "netca" / "sm2-ca.pem")])
-    app.config["AGENT_URL"] = f"http://127.0.0.1:{agent.port}"
-    thread = threading.Thread(target=server.serve_forever, name="recovery-server", daemon=True)
-    thread.start()
-    try:
-        yield base
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        agent.shutdown()
-        agent.server_close()
-        agent_thread.join(10)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with served(app, "recovery-server", agent=agent_options(ca, "netca", key_files=[sm2], chains=["sm2"]),
+                state_dir=tmp_path / "agent-state") as live:
+        yield live.base
 
 
-def _step(page: Page, screenshots, name: str) -> None:
-    settle_at(page, PHONE)     # the fixture shoots right after resizing: let the phone layout paint first
-    screenshots(page, f"recovery-{name}")
-    assert_fits_390(page)
+_step = steps("recovery")
 
 
 def test_recover_the_account_names_and_set_a_new_password(page: Page, recovery, screenshots):
@@ -111,9 +78,8 @@ def test_recover_the_account_names_and_set_a_new_password(page: Page, recovery, 
     page.goto(base + "/login")
     page.get_by_role("link", name="忘记账号/密码？用证书找回").click()
     expect(page).to_have_url(base + "/login/recover")
-    options = page.locator("#recover-accounts .cert-option")
-    expect(options).to_have_count(1, timeout=20_000)
-    expect(options).to_contain_text("密钥文件")
+    expect_certificates(page, "#recover-accounts", 1)
+    expect(page.locator("#recover-accounts .cert-option")).to_contain_text("密钥文件")
     expect(page.locator("#reset-password")).to_be_hidden()
     _step(page, screenshots, "01-start")
 

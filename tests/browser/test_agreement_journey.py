@@ -7,20 +7,19 @@ step at 1280 px and 390 px (``agreement-*``); no page scrolls sideways at 390 px
 from __future__ import annotations
 
 import base64
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from devsetup.softhsm import init_softhsm_token
 from pki import pkcs11 as tokens
 from pki.devca import DevCA
-from pki.devca.tokens import issue_to_token
-from support.agent import AgentClient, start_agent
+from support.agent import AgentClient
 from support.auth import PASSWORD, make_accounts
-from support.browser import assert_fits_390
+from support.browser import log_in_with_password, log_out, steps
+from support.journeys import (JOURNEY_SETTINGS, agent_options, expect_the_agent_missing, migrated_app, served,
+                              token_with_keys, without_the_agent)
 from support.stamping import party_identity, tsa_identity
 
 pytestmark = pytest.mark.browser
@@ -56,19 +55,10 @@ def _bind_token_certificate(app, party_id: int, agent: AgentClient, origin: str,
 
 @pytest.fixture
 def journey(tmp_path, isolated_tokens):
-    import flask_migrate
-    from werkzeug.serving import make_server
-
-    from app import create_app
     from app.extensions import db
     from bidding.accounts.models import Account
 
-    instance = tmp_path / "instance"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'ebid.sqlite3'}",
-                      "INSTANCE_PATH": str(instance), "SECRET_KEY": "browser-test-secret",
-                      "ENV_NAME": "testing", "WTF_CSRF_ENABLED": True, "RATELIMIT_ENABLED": False})
-    with app.app_context():
-        flask_migrate.upgrade()
+    app = migrated_app(tmp_path / "instance", **JOURNEY_SETTINGS)
     accounts = make_accounts(app, ("purchaser", "agency", "supplier"))
     with app.app_context():
         parties = {name: db.session.get(Account, account_id).party_id for name, account_id in accounts.items()}
@@ -77,60 +67,20 @@ def journey(tmp_path, isolated_tokens):
     ca.ensure_service_certificate("tsa", Path(app.config["DEVCA_DIR"]) / "tsa", tsa_identity(), profile="cfca",
                                   algorithm="rsa")           # where /tsa (and stamping) find the platform's TSA
 
-    on_tokens = {}
-    hsm = None
-    for who, algorithm in (("purchaser", "rsa"), ("agency", "ec")):
-        hsm = init_softhsm_token(tmp_path / "hsm", f"journey-{who}", SO_PIN, PIN)
-        on_tokens[who] = (hsm, issue_to_token(ca, tokens.open_token(hsm.label, pin=PIN), "cfca",
-                                              party_identity(who), algorithm=algorithm, purpose="signing",
-                                              label=f"signing-{algorithm}"))
+    on_tokens = {who: token_with_keys(ca, tmp_path / "hsm", f"journey-{who}", party_identity(who), "cfca",
+                                      [(algorithm, "signing")], pin=PIN, so_pin=SO_PIN)
+                 for who, algorithm in (("purchaser", "rsa"), ("agency", "ec"))}
+    agent = agent_options(ca, "cfca", hsms=[hsm for hsm, _ in on_tokens.values()], chains=["rsa", "ec"])
+    with served(app, "agreement-journey", agent=agent, state_dir=tmp_path / "agent-state") as live:
+        for who, (_, (on_token,)) in on_tokens.items():
+            record = on_token.record
+            _bind_token_certificate(app, parties[who], live.agent, live.base, ca.certificate(record.serial).dump(),
+                                    ca.path(record.seal_file).read_bytes(), record.seal_kind)
         tokens.close_sessions()
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    base = f"http://127.0.0.1:{server.server_port}"
-    app.config["PUBLIC_BASE_URL"] = base
-    anchors = Path(app.config["TRUST_ANCHORS_DIR"]) / "cfca"
-    agent, agent_thread = start_agent([
-        "agent", "--port", "0", "--origin", base, "--state-dir", str(tmp_path / "agent-state"),
-        "--pkcs11", on_tokens["purchaser"][0].uri().format(), "--pkcs11", on_tokens["agency"][0].uri().format(),
-        "--chain", str(anchors / "rsa-ca.pem"), "--chain", str(anchors / "ec-ca.pem")])
-    app.config["AGENT_URL"] = f"http://127.0.0.1:{agent.port}"
-    client = AgentClient(agent.port)
-    for who, (_, on_token) in on_tokens.items():
-        record = on_token.record
-        _bind_token_certificate(app, parties[who], client, base, ca.certificate(record.serial).dump(),
-                                ca.path(record.seal_file).read_bytes(), record.seal_kind)
-    tokens.close_sessions()
-    thread = threading.Thread(target=server.serve_forever, name="agreement-journey", daemon=True)
-    thread.start()
-    try:
-        yield Journey(base, app)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        agent.shutdown()
-        agent.server_close()
-        agent_thread.join(10)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+        yield Journey(live.base, app)
 
 
-def _step(page: Page, screenshots, name: str) -> None:
-    screenshots(page, f"agreement-{name}")
-    assert_fits_390(page)
-
-
-def _log_in(page: Page, base: str, username: str) -> None:
-    page.goto(base + "/login")
-    page.locator("#password-login").get_by_label("用户名").fill(username)
-    page.locator("#password-login").get_by_label("口令").fill(PASSWORD)
-    page.locator("#password-login").get_by_role("button", name="登录").click()
-    expect(page).to_have_url(base + "/account")
-
-
-def _log_out(page: Page) -> None:
-    page.get_by_role("button", name="退出").click()
+_step = steps("agreement")
 
 
 def _stamp(page: Page, expected_state: str) -> None:
@@ -146,7 +96,7 @@ def _stamp(page: Page, expected_state: str) -> None:
 
 def test_draft_stamp_refuse_revise_stamp_file(page: Page, journey, screenshots):
     base = journey.base
-    _log_in(page, base, "purchaser")
+    log_in_with_password(page, base, "purchaser", PASSWORD)
     page.get_by_role("link", name="委托协议").click()
     expect(page.locator("#no-agreements")).to_be_visible()
     _step(page, screenshots, "list-empty")
@@ -172,9 +122,9 @@ def test_draft_stamp_refuse_revise_stamp_file(page: Page, journey, screenshots):
     _step(page, screenshots, "draft")
     _stamp(page, "采购人已签章（待代理机构签章）")
     _step(page, screenshots, "stamped-by-purchaser")
-    _log_out(page)
+    log_out(page)
 
-    _log_in(page, base, "agency")
+    log_in_with_password(page, base, "agency", PASSWORD)
     page.get_by_role("link", name="委托协议").click()
     page.get_by_role("link", name="2027 年度办公设备采购").click()
     expect(page.locator("#refuse-form")).to_be_visible()
@@ -184,9 +134,9 @@ def test_draft_stamp_refuse_revise_stamp_file(page: Page, journey, screenshots):
     page.locator("#refuse-form").get_by_role("button", name="拒签并通知采购人").click()
     expect(page.locator("#agreement-state")).to_contain_text("代理机构已拒签")
     _step(page, screenshots, "refused")
-    _log_out(page)
+    log_out(page)
 
-    _log_in(page, base, "purchaser")
+    log_in_with_password(page, base, "purchaser", PASSWORD)
     page.goto(base + "/party")
     expect(page.locator("body")).to_contain_text("代理服务费应由采购人支付")          # the notice
     page.goto(base + "/agreements")
@@ -199,9 +149,9 @@ def test_draft_stamp_refuse_revise_stamp_file(page: Page, journey, screenshots):
     expect(page.locator("#agreement-state")).to_contain_text("WT-")
     expect(page.locator("#agreement-state")).to_contain_text("-2")
     _stamp(page, "采购人已签章（待代理机构签章）")
-    _log_out(page)
+    log_out(page)
 
-    _log_in(page, base, "agency")
+    log_in_with_password(page, base, "agency", PASSWORD)
     page.goto(base + "/agreements")
     page.get_by_role("link", name="2027 年度办公设备采购").click()
     _stamp(page, "双方已签章（待备案）")
@@ -228,8 +178,8 @@ def test_draft_stamp_refuse_revise_stamp_file(page: Page, journey, screenshots):
 
 def test_without_the_agent_the_stamp_panel_says_how_to_start_it(page: Page, journey, screenshots):
     base = journey.base
-    page.route("http://127.0.0.1:*/v1/**", lambda route: route.abort())
-    _log_in(page, base, "purchaser")
+    without_the_agent(page)
+    log_in_with_password(page, base, "purchaser", PASSWORD)
     page.goto(base + "/agreements/new")
     page.locator("select[name=agency_id]").select_option(index=1)
     page.locator("input[name=project_name]").fill("物业服务采购")
@@ -237,8 +187,5 @@ def test_without_the_agent_the_stamp_panel_says_how_to_start_it(page: Page, jour
     page.locator("input[name=budget]").fill("360000")
     page.locator("textarea[name=fee_terms]").fill("按国家规定标准的 80% 收取")
     page.get_by_role("button", name="生成协议文件").click()
-    missing = page.locator("#stamp-panel .agent-missing")
-    expect(missing).to_be_visible(timeout=20_000)
-    expect(missing).to_contain_text(f"bidtool agent --origin {base}")
-    expect(page.locator("#stamp-panel .agent-status")).to_contain_text("无法连接本机签名助手")
+    expect_the_agent_missing(page, "#stamp-panel", base)
     _step(page, screenshots, "no-agent")

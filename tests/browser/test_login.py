@@ -2,13 +2,12 @@
 see the account page and log out; a wrong password shows the message; every page fits 390 px."""
 from __future__ import annotations
 
-import threading
-
 import pytest
 from playwright.sync_api import Page, expect
 
 from support.auth import make_party
-from support.browser import assert_fits_390
+from support.browser import assert_fits_390, fill_password_login
+from support.journeys import migrated_app, served
 
 pytestmark = pytest.mark.browser
 
@@ -17,42 +16,16 @@ pytestmark = pytest.mark.browser
 def demo_server(tmp_path_factory):
     """A live server whose database holds the demo accounts that ``flask setup-dev`` makes (same
     function, parties registered directly); yields (base URL, passwords by user name)."""
-    import flask_migrate
-    from werkzeug.serving import make_server
-
-    from app import create_app
     from app.cli.accounts import PASSWORD_KEY, ensure_demo_accounts
-    from app.extensions import db
 
-    instance = tmp_path_factory.mktemp("login-instance")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'ebid.sqlite3'}",
-                      "INSTANCE_PATH": str(instance), "SECRET_KEY": "browser-test-secret",
-                      "ENV_NAME": "testing", "WTF_CSRF_ENABLED": True})
-    with app.app_context():
-        flask_migrate.upgrade()
+    app = migrated_app(tmp_path_factory.mktemp("login-instance"), WTF_CSRF_ENABLED=True)
     parties = {key: make_party(app, key) for key in ("supplier", "agency", "purchaser")}
     with app.app_context():
         secrets_file = ensure_demo_accounts(parties).secrets_file
     passwords = {line.split(".")[0]: line.split(" = ")[1]
                  for line in secrets_file.read_text().splitlines() if f".{PASSWORD_KEY} = " in line}
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="login-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", passwords
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-
-
-def _log_in(page: Page, base: str, username: str, password: str) -> None:
-    page.goto(base + "/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("口令").fill(password)
-    page.get_by_role("button", name="登录").click()
+    with served(app, "login-server") as live:
+        yield live.base, passwords
 
 
 @pytest.mark.parametrize("username, role, party", [
@@ -67,7 +40,7 @@ def test_log_in_see_account_log_out(page: Page, demo_server, screenshots, userna
     expect(page).to_have_url(base + "/login")
     screenshots(page, "login")
     assert_fits_390(page)
-    _log_in(page, base, username, passwords[username])
+    fill_password_login(page, base, username, passwords[username])
     expect(page).to_have_url(base + "/account")
     expect(page.locator("#account-info")).to_contain_text(username)
     expect(page.locator("#account-info")).to_contain_text(role)
@@ -85,7 +58,7 @@ def test_log_in_see_account_log_out(page: Page, demo_server, screenshots, userna
 
 def test_wrong_password_shows_the_message(page: Page, demo_server, screenshots):
     base, _ = demo_server
-    _log_in(page, base, "operator", "not-the-password")
+    fill_password_login(page, base, "operator", "not-the-password")
     expect(page.locator("#login-error")).to_have_text("用户名或口令错误 (wrong user name or password)")
     expect(page).to_have_url(base + "/login")
     screenshots(page, "login-wrong-password")

@@ -18,7 +18,6 @@ the party exists (as a CA issues them to an organisation); the agent runs in thi
 from __future__ import annotations
 
 import subprocess
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,14 +25,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
-from support.agent import start_agent
 from support.auth import PASSWORD, make_accounts
-from support.browser import PHONE, assert_fits_390, settle_at
+from support.browser import log_in_with_password, log_out, steps
+from support.journeys import (JOURNEY_SETTINGS, agent_options, bind_on_the_page, expect_certificates,
+                              log_in_with_certificate, migrated_app, run_self_test, served, token_with_keys)
 
-from devsetup.softhsm import init_softhsm_token
-from pki import pkcs11 as tokens
 from pki.devca import DevCA
-from pki.devca.tokens import issue_to_token
 from pki.identity import PartyIdentity, credit_code_check_char
 
 pytestmark = pytest.mark.browser
@@ -58,18 +55,7 @@ def platform(tmp_path, isolated_tokens):
     """The live server (CSRF on) with an operator, the dev CA in the app's own directories, the
     platform's transport certificate for the self-test, the new supplier's token (RSA signing with
     seal, RSA encryption) and SM2 key file, and the agent serving both."""
-    import flask_migrate
-    from werkzeug.serving import make_server
-
-    from app import create_app
-    from app.extensions import db
-
-    instance = tmp_path / "instance"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'ebid.sqlite3'}",
-                      "INSTANCE_PATH": str(instance), "SECRET_KEY": "browser-test-secret",
-                      "ENV_NAME": "testing", "WTF_CSRF_ENABLED": True, "RATELIMIT_ENABLED": False})
-    with app.app_context():
-        flask_migrate.upgrade()
+    app = migrated_app(tmp_path / "instance", **JOURNEY_SETTINGS)
     make_accounts(app, ("operator",))
     ca = DevCA(app.config["DEVCA_DIR"], app.config["TRUST_ANCHORS_DIR"])
     ca.init(["netca"])
@@ -79,60 +65,17 @@ def platform(tmp_path, isolated_tokens):
                                   profile="netca", at=datetime.now(UTC) - timedelta(minutes=5))
 
     ident = PartyIdentity("institution", NAME, credit_code=CODE)
-    hsm = init_softhsm_token(tmp_path / "hsm", "newcomer-key", SO_PIN, PIN)
-    session = tokens.open_token(hsm.label, pin=PIN)
-    signing = issue_to_token(ca, session, "netca", ident, algorithm="rsa", purpose="signing", label="signing-rsa")
-    issue_to_token(ca, session, "netca", ident, algorithm="rsa", purpose="encryption", label="encryption-rsa")
-    tokens.close_sessions()
+    hsm, (signing, _) = token_with_keys(ca, tmp_path / "hsm", "newcomer-key", ident, "netca",
+                                        [("rsa", "signing"), ("rsa", "encryption")], pin=PIN, so_pin=SO_PIN)
     seal_png = tmp_path / "signing-rsa.seal.png"                  # the seal image the CA handed over
     seal_png.write_bytes(ca.path(signing.record.seal_file).read_bytes())
     sm2 = ca.issue("netca", ident, algorithm="sm2", purpose="signing", password=KEY_PASSWORD.encode(), seal_kind=None)
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    base = f"http://127.0.0.1:{server.server_port}"
-    app.config["PUBLIC_BASE_URL"] = base
-    anchors = Path(app.config["TRUST_ANCHORS_DIR"]) / "netca"
-    agent, agent_thread = start_agent([
-        "agent", "--port", "0", "--origin", base, "--state-dir", str(tmp_path / "agent-state"),
-        "--pkcs11", hsm.uri().format(), "--key", str(ca.path(sm2.key_file)), "--cert", str(ca.path(sm2.cert_file)),
-        "--chain", str(anchors / "rsa-ca.pem"), "--chain", str(anchors / "sm2-ca.pem")])
-    app.config["AGENT_URL"] = f"http://127.0.0.1:{agent.port}"
-    thread = threading.Thread(target=server.serve_forever, name="new-supplier-server", daemon=True)
-    thread.start()
-    try:
-        yield Platform(base, app, seal_png, anchors)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        agent.shutdown()
-        agent.server_close()
-        agent_thread.join(10)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    agent = agent_options(ca, "netca", hsms=[hsm], key_files=[sm2], chains=["rsa", "sm2"])
+    with served(app, "new-supplier-server", agent=agent, state_dir=tmp_path / "agent-state") as live:
+        yield Platform(live.base, app, seal_png, ca.anchors_dir / "netca")
 
 
-def _step(page: Page, screenshots, name: str) -> None:
-    settle_at(page, PHONE)     # the fixture shoots right after resizing: let the phone layout paint first
-    screenshots(page, f"new-supplier-{name}")
-    assert_fits_390(page)
-
-
-def _password_log_in(page: Page, base: str, username: str, password: str) -> None:
-    page.goto(base + "/login")
-    card = page.locator("#password-login")
-    card.get_by_label("用户名").fill(username)
-    card.get_by_label("口令").fill(password)
-    card.get_by_role("button", name="登录").click()
-    expect(page).to_have_url(base + "/account")
-
-
-def _sign_with(page: Page, panel: str, option_text: str, pin: str, button: str) -> None:
-    options = page.locator(f"{panel} .cert-option")
-    expect(options.first).to_be_visible(timeout=20_000)
-    options.filter(has_text=option_text).locator("input[type=radio]").check()
-    page.locator(f"{panel} input[name=pin]").fill(pin)
-    page.locator(f"{panel} button[type=submit]", has_text=button).click()
+_step = steps("new-supplier")
 
 
 def _register(page: Page, base: str, screenshots, licence: Path) -> str:
@@ -156,7 +99,7 @@ def _register(page: Page, base: str, screenshots, licence: Path) -> str:
 
 
 def _approve(page: Page, base: str, screenshots) -> None:
-    _password_log_in(page, base, "operator", PASSWORD)
+    log_in_with_password(page, base, "operator", PASSWORD)
     page.locator(".site-nav a", has_text="注册审核").click()
     page.get_by_role("link", name=NAME).click()
     expect(page.locator("#registration-detail")).to_contain_text(CODE)
@@ -166,7 +109,7 @@ def _approve(page: Page, base: str, screenshots) -> None:
     page.get_by_role("button", name="提交审核结论").click()
     expect(page.locator("#registration-detail")).to_contain_text("已通过")
     _step(page, screenshots, "04-operator-approved")
-    page.get_by_role("button", name="退出").click()
+    log_out(page)
 
 
 def _verify_commitment_with_openssl(platform: Platform, tmp_path: Path) -> None:
@@ -206,7 +149,7 @@ def test_a_new_supplier_from_registration_to_the_self_test(page: Page, platform:
     expect(page.locator("#registration-status")).to_contain_text("已通过")
 
     # 3: the applicant's account logs in with its password; the approval notice, read
-    _password_log_in(page, base, USERNAME, USER_PASSWORD)
+    log_in_with_password(page, base, USERNAME, USER_PASSWORD)
     page.locator(".site-nav a", has_text="本单位").click()
     expect(page.locator("#party-info")).to_contain_text(CODE)
     expect(page.locator("#unread-count")).to_have_text("1 条未读")
@@ -221,17 +164,10 @@ def test_a_new_supplier_from_registration_to_the_self_test(page: Page, platform:
     page.locator(".site-nav a", has_text="我的证书").click()
     expect(page.locator("#no-bindings")).to_be_visible()
     page.get_by_role("link", name="绑定证书", exact=True).click()
-    expect(page.locator("#agent-panel .cert-option")).to_have_count(2, timeout=20_000)   # not the encryption one
+    expect_certificates(page, "#agent-panel", 2)                     # not the encryption one
     _step(page, screenshots, "06-bind-list")
-    page.locator("details.seal-upload summary").click()
-    page.locator("select[name=seal_kind]").select_option("公章")
-    page.locator("input[name=seal_image]").set_input_files(str(platform.seal_png))
-    _sign_with(page, "#agent-panel", "USB Key", PIN, "签名并绑定")
-    expect(page.locator(".agent-result")).to_contain_text("证书已绑定", timeout=30_000)
-    expect(page.locator(".agent-result")).to_contain_text("可用于签章")
-    page.locator("input[name=seal_image]").set_input_files([])
-    _sign_with(page, "#agent-panel", "密钥文件", KEY_PASSWORD, "签名并绑定")
-    expect(page.locator(".agent-result")).to_contain_text("证书已绑定", timeout=30_000)
+    bind_on_the_page(page, "USB Key", PIN, seal_png=platform.seal_png)
+    bind_on_the_page(page, "密钥文件", KEY_PASSWORD)
     expect(page.locator("#agent-panel .cert-option", has_text="已绑定")).to_have_count(2)
     _step(page, screenshots, "07-bound")
     page.goto(base + "/certificates")
@@ -242,12 +178,11 @@ def test_a_new_supplier_from_registration_to_the_self_test(page: Page, platform:
     _step(page, screenshots, "08-certificates")
 
     # 5: log out, log in with the certificate on the token
-    page.get_by_role("button", name="退出").click()
+    log_out(page)
     page.goto(base + "/login")
-    expect(page.locator("#certificate-login .cert-option")).to_have_count(2, timeout=20_000)
+    expect_certificates(page, "#certificate-login", 2)
     _step(page, screenshots, "09-certificate-login")
-    _sign_with(page, "#certificate-login", "USB Key", PIN, "证书登录")
-    expect(page).to_have_url(base + "/account", timeout=30_000)
+    log_in_with_certificate(page, base, "USB Key", PIN)
     expect(page.locator("#account-info")).to_contain_text(USERNAME)
     expect(page.locator("#account-info")).to_contain_text(NAME)
     _step(page, screenshots, "10-logged-in-by-certificate")
@@ -273,8 +208,6 @@ def test_a_new_supplier_from_registration_to_the_self_test(page: Page, platform:
     # 7: the encryption/decryption self-test with the token's encryption certificate
     page.goto(base + "/certificates")
     page.get_by_role("link", name="加解密测试").click()
-    expect(page.locator("#self-test-panel .cert-option")).to_have_count(1, timeout=20_000)
-    page.locator("#self-test-panel input[name=pin]").fill(PIN)
-    page.get_by_role("button", name="开始加解密测试").click()
-    expect(page.locator(".agent-result")).to_contain_text("数字证书加解密测试成功", timeout=30_000)
+    expect_certificates(page, "#self-test-panel", 1)
+    run_self_test(page, PIN, "数字证书加解密测试成功")
     _step(page, screenshots, "13-self-test-success")

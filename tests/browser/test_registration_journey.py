@@ -4,13 +4,12 @@ link, and approves; the applicant logs in with its own password and sees the not
 page. Every page fits 390 px without horizontal scrolling."""
 from __future__ import annotations
 
-import threading
-
 import pytest
 from playwright.sync_api import Page, expect
 
 from support.auth import PASSWORD, make_accounts
-from support.browser import assert_fits_390
+from support.browser import assert_fits_390, log_in_with_password, log_out
+from support.journeys import JOURNEY_SETTINGS, migrated_app, served
 
 pytestmark = pytest.mark.browser
 
@@ -21,42 +20,12 @@ CODE = "91440101MA5REG0013"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """A live server (CSRF on) with an operator account made by tests/support/auth.py."""
-    import flask_migrate
-    from werkzeug.serving import make_server
-
-    from app import create_app
-    from app.extensions import db
     from pki.identity import credit_code_check_char
 
-    instance = tmp_path_factory.mktemp("registration-instance")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'ebid.sqlite3'}",
-                      "INSTANCE_PATH": str(instance), "SECRET_KEY": "browser-test-secret",
-                      "ENV_NAME": "testing", "WTF_CSRF_ENABLED": True, "RATELIMIT_ENABLED": False})
-    with app.app_context():
-        flask_migrate.upgrade()
+    app = migrated_app(tmp_path_factory.mktemp("registration-instance"), **JOURNEY_SETTINGS)
     make_accounts(app, ("operator",))
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, name="registration-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{srv.server_port}", CODE[:17] + credit_code_check_char(CODE[:17])
-    finally:
-        srv.shutdown()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-
-
-def _log_in(page: Page, base: str, username: str, password: str) -> None:
-    page.goto(base + "/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("口令").fill(password)
-    page.get_by_role("button", name="登录").click()
-
-
-def _log_out(page: Page) -> None:
-    page.get_by_role("button", name="退出").click()
+    with served(app, "registration-server") as live:
+        yield live.base, CODE[:17] + credit_code_check_char(CODE[:17])
 
 
 def test_register_approve_log_in_see_the_notice(page: Page, server, screenshots, tmp_path):
@@ -97,7 +66,7 @@ def test_register_approve_log_in_see_the_notice(page: Page, server, screenshots,
     screenshots(page, "registration-status")
     assert_fits_390(page)
 
-    _log_in(page, base, "operator", PASSWORD)
+    log_in_with_password(page, base, "operator", PASSWORD)
     page.locator(".site-nav a", has_text="注册审核").click()
     page.get_by_role("link", name="待审核").click()
     expect(page.locator("#registrations")).to_contain_text("浏览器测试供应商有限公司")
@@ -115,14 +84,13 @@ def test_register_approve_log_in_see_the_notice(page: Page, server, screenshots,
     page.get_by_role("button", name="提交审核结论").click()
     expect(page.locator(".flash")).to_contain_text("审核结果已保存")
     expect(page.locator("#registration-detail")).to_contain_text("已通过")
-    _log_out(page)
+    log_out(page)
 
     page.goto(status_url)
     expect(page.locator("#registration-status")).to_contain_text("已通过")
     expect(page.locator("#notices")).to_contain_text("审核通过")
 
-    _log_in(page, base, "browser-supplier", "applicant-password-1")
-    expect(page).to_have_url(base + "/account")
+    log_in_with_password(page, base, "browser-supplier", "applicant-password-1")
     page.locator(".site-nav a", has_text="本单位").click()
     expect(page.locator("#notices")).to_contain_text("已审核通过")
     expect(page.locator("#party-info")).to_contain_text(code)

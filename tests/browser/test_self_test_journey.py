@@ -5,21 +5,18 @@ transport certificate is made by the development CA into ``<DEVCA_DIR>/platform`
 setup-dev`` does. Screenshots at 1280 px and 390 px; no sideways scrolling at 390 px."""
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
-from support.agent import start_agent
-from support.auth import PARTIES, PASSWORD, make_accounts
+from support.auth import PASSWORD, make_accounts
+from support.browser import log_in_with_password, steps
+from support.journeys import (JOURNEY_SETTINGS, agent_options, expect_certificates, migrated_app, run_self_test,
+                              served, token_with_keys)
+from support.stamping import party_identity
 
-from devsetup.softhsm import init_softhsm_token
-from pki import pkcs11 as tokens
 from pki.devca import DevCA
-from pki.devca.tokens import issue_to_token
-from pki.identity import PartyIdentity, credit_code_check_char
-from support.browser import assert_fits_390
 
 pytestmark = pytest.mark.browser
 
@@ -28,72 +25,34 @@ PIN, SO_PIN = "selftest-pin-2468", "selftest-so-1357"
 
 @pytest.fixture
 def live(tmp_path, isolated_tokens):
-    import flask_migrate
-    from werkzeug.serving import make_server
-
-    from app import create_app
-    from app.extensions import db
-
-    instance = tmp_path / "instance"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'ebid.sqlite3'}",
-                      "INSTANCE_PATH": str(instance), "SECRET_KEY": "browser-test-secret",
-                      "ENV_NAME": "testing", "WTF_CSRF_ENABLED": True, "RATELIMIT_ENABLED": False})
-    with app.app_context():
-        flask_migrate.upgrade()
+    app = migrated_app(tmp_path / "instance", **JOURNEY_SETTINGS)
     make_accounts(app, ("supplier",))
     ca = DevCA(app.config["DEVCA_DIR"], app.config["TRUST_ANCHORS_DIR"])
     ca.init(["netca"])
-    _, name, code17 = PARTIES["supplier"]
-    ident = PartyIdentity("institution", name, credit_code=code17 + credit_code_check_char(code17))
+    ident = party_identity("supplier")
     ca.ensure_service_certificate("transport", Path(app.config["DEVCA_DIR"]) / "platform", ident, profile="netca",
                                   at=datetime.now(UTC) - timedelta(minutes=5))
-    hsm = init_softhsm_token(tmp_path / "hsm", "selftest-supplier", SO_PIN, PIN)
-    issue_to_token(ca, tokens.open_token(hsm.label, pin=PIN), "netca", ident, algorithm="rsa",
-                   purpose="encryption", label="encryption-rsa")
-    tokens.close_sessions()
+    hsm, _ = token_with_keys(ca, tmp_path / "hsm", "selftest-supplier", ident, "netca", [("rsa", "encryption")],
+                             pin=PIN, so_pin=SO_PIN)
+    with served(app, "selftest-server", agent=agent_options(ca, "netca", hsms=[hsm]),
+                state_dir=tmp_path / "agent-state") as served_app:
+        yield served_app.base
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    base = f"http://127.0.0.1:{server.server_port}"
-    app.config["PUBLIC_BASE_URL"] = base
-    agent, agent_thread = start_agent(["agent", "--port", "0", "--origin", base, "--state-dir",
-                                       str(tmp_path / "agent-state"), "--pkcs11", hsm.uri().format()])
-    app.config["AGENT_URL"] = f"http://127.0.0.1:{agent.port}"
-    thread = threading.Thread(target=server.serve_forever, name="selftest-server", daemon=True)
-    thread.start()
-    try:
-        yield base
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        agent.shutdown()
-        agent.server_close()
-        agent_thread.join(10)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+
+_step = steps("self-test")
 
 
 def test_self_test_with_the_token(page: Page, live, screenshots):
-    page.goto(live + "/login")
-    page.locator("#password-login").get_by_label("用户名").fill("supplier")
-    page.locator("#password-login").get_by_label("口令").fill(PASSWORD)
-    page.locator("#password-login").get_by_role("button", name="登录").click()
-    expect(page).to_have_url(live + "/account")
+    log_in_with_password(page, live, "supplier", PASSWORD)
 
     page.goto(live + "/certificates")
     page.get_by_role("link", name="加解密测试").click()
     expect(page).to_have_url(live + "/certificates/self-test")
-    expect(page.locator("#self-test-panel .cert-option")).to_have_count(1, timeout=20_000)
-    screenshots(page, "self-test-list")
-    assert_fits_390(page)
+    expect_certificates(page, "#self-test-panel", 1)
+    _step(page, screenshots, "list")
 
-    page.locator("#self-test-panel input[name=pin]").fill("wrong-pin-0000")
-    page.get_by_role("button", name="开始加解密测试").click()
-    expect(page.locator(".agent-result")).to_contain_text("还可尝试 9 次", timeout=30_000)
+    run_self_test(page, "wrong-pin-0000", "还可尝试 9 次")
     screenshots(page, "self-test-wrong-pin")
 
-    page.locator("#self-test-panel input[name=pin]").fill(PIN)
-    page.get_by_role("button", name="开始加解密测试").click()
-    expect(page.locator(".agent-result")).to_contain_text("数字证书加解密测试成功", timeout=30_000)
-    screenshots(page, "self-test-success")
-    assert_fits_390(page)
+    run_self_test(page, PIN, "数字证书加解密测试成功")
+    _step(page, screenshots, "success")

@@ -5,7 +5,6 @@ development CA is the app's own (DEVCA_DIR); the certificate is bound beforehand
 with its key file. Screenshots at 1280 px and 390 px; no page scrolls sideways at 390 px."""
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,7 +18,8 @@ from pki.seal import Seal
 from pki.signature import sign
 from pki.trust import add_years
 from support.auth import PARTIES, PASSWORD, make_accounts
-from support.browser import assert_fits_390
+from support.browser import log_in_with_password, steps
+from support.journeys import JOURNEY_SETTINGS, migrated_app, served
 
 pytestmark = pytest.mark.browser
 
@@ -29,22 +29,14 @@ KEY_PASSWORD = b"desk-browser-key"
 
 @pytest.fixture
 def desk_server(tmp_path):
-    import flask_migrate
-    from werkzeug.serving import make_server
-
-    from app import context, create_app
+    from app import context
     from app.certificates.proof import proof_settings
     from app.extensions import db
     from bidding.certificates.challenges import issue_challenge
     from bidding.certificates.services import bind_certificate
     from bidding.clock import FrozenClock
 
-    instance = tmp_path / "instance"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'ebid.sqlite3'}",
-                      "INSTANCE_PATH": str(instance), "SECRET_KEY": "browser-test-secret", "CLOCK": FrozenClock(NOW),
-                      "ENV_NAME": "testing", "WTF_CSRF_ENABLED": True, "RATELIMIT_ENABLED": False})
-    with app.app_context():
-        flask_migrate.upgrade()
+    app = migrated_app(tmp_path / "instance", CLOCK=FrozenClock(NOW), **JOURNEY_SETTINGS)
     make_accounts(app, ("supplier",))
     ca = DevCA(app.config["DEVCA_DIR"], app.config["TRUST_ANCHORS_DIR"])
     ca.init(["netca"], at=NOW - timedelta(days=400))
@@ -64,49 +56,34 @@ def desk_server(tmp_path):
         bind_certificate(context.uow(), party.id, der, issued.id, "browser-desk", "http://localhost", seal=seal,
                          **proof_settings())
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    base = f"http://127.0.0.1:{server.server_port}"
-    app.config["PUBLIC_BASE_URL"] = base
-    thread = threading.Thread(target=server.serve_forever, name="desk-server", daemon=True)
-    thread.start()
-    try:
-        yield base, rec
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with served(app, "desk-server") as live:
+        yield live.base, rec
+
+
+_step = steps("service-desk")
 
 
 def test_the_supplier_renews_inside_the_window_and_sees_the_new_certificate_bound(page: Page, desk_server,
                                                                                    screenshots):
     base, rec = desk_server
-    page.goto(base + "/login")
-    page.locator("#password-login").get_by_label("用户名").fill("supplier")
-    page.locator("#password-login").get_by_label("口令").fill(PASSWORD)
-    page.locator("#password-login").get_by_role("button", name="登录").click()
-    expect(page).to_have_url(base + "/account")
+    log_in_with_password(page, base, "supplier", PASSWORD)
 
     page.goto(base + "/certificates")
     page.locator("a.service-link").click()
     expect(page.locator("#desk-binding")).to_contain_text(rec.serial_hex)
     expect(page.locator("#kind-renewal")).to_have_attribute("open", "")
-    screenshots(page, "service-desk-form")
-    assert_fits_390(page)
+    _step(page, screenshots, "form")
 
     page.locator("#kind-renewal select[name=years]").select_option("1")
     page.locator("#kind-renewal button[type=submit]").click()
     result = page.locator("#desk-result")
     expect(result).to_contain_text("新证书已绑定")
     expect(result).to_contain_text(add_years(NOW + timedelta(days=50), 1).strftime("%Y-%m-%d"))   # R7
-    screenshots(page, "service-desk-renewed")
-    assert_fits_390(page)
+    _step(page, screenshots, "renewed")
 
     page.get_by_role("link", name="查看我的证书").click()
     bindings = page.locator("#bindings .binding")
     expect(bindings).to_have_count(2)
     expect(bindings.filter(has_text="已被取代")).to_have_count(1)
     expect(page.locator("a.service-link")).to_have_count(1)
-    screenshots(page, "service-desk-list")
-    assert_fits_390(page)
+    _step(page, screenshots, "list")

@@ -5,7 +5,6 @@ seals and timestamps; the same file with one byte changed is reported; garbage g
 verifies. Screenshots at 1280 px and 390 px (``verify-*``); no page scrolls sideways at 390 px."""
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,7 +15,8 @@ from playwright.sync_api import Page, expect
 from pki.signature import sign
 from support.agreements import stamped_agreement
 from support.auth import make_accounts
-from support.browser import assert_fits_390
+from support.browser import steps
+from support.journeys import migrated_app, served
 from support.stamping import app_settings, bind, issue_signer, make_ca, party_identity
 
 pytestmark = pytest.mark.browser
@@ -31,22 +31,13 @@ class Scene:
 
 @pytest.fixture(scope="module")
 def scene(tmp_path_factory):
-    import flask_migrate
-    from werkzeug.serving import make_server
-
-    from app import create_app
     from app.extensions import db
     from bidding.accounts.models import Account
 
     tmp = tmp_path_factory.mktemp("verify-journey")
     ca = make_ca(tmp / "ca")
     ca.publish_crls()                                   # current for the real clock this app runs on
-    instance = tmp / "instance"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'ebid.sqlite3'}",
-                      "INSTANCE_PATH": str(instance), "SECRET_KEY": "browser-test-secret", "ENV_NAME": "testing",
-                      "RATELIMIT_ENABLED": False, **app_settings(ca)})
-    with app.app_context():
-        flask_migrate.upgrade()
+    app = migrated_app(tmp / "instance", RATELIMIT_ENABLED=False, **app_settings(ca))
     accounts = make_accounts(app, ("purchaser", "agency", "supplier"))
     with app.app_context():
         parties = {name: db.session.get(Account, account_id).party_id for name, account_id in accounts.items()}
@@ -68,24 +59,11 @@ def scene(tmp_path_factory):
                              "content": "content.txt", "signature": "content.txt.p7s"}[name]
         paths[name].write_bytes(data)
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    base = f"http://127.0.0.1:{server.server_port}"
-    app.config["PUBLIC_BASE_URL"] = base
-    thread = threading.Thread(target=server.serve_forever, name="verify-journey", daemon=True)
-    thread.start()
-    try:
-        yield Scene(base, public_id, paths)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with served(app, "verify-journey") as live:
+        yield Scene(live.base, public_id, paths)
 
 
-def _step(page: Page, screenshots, name: str) -> None:
-    screenshots(page, f"verify-{name}")
-    assert_fits_390(page)
+_step = steps("verify")
 
 
 def _upload(page: Page, scene: Scene, name: str, content: str | None = None) -> None:

@@ -1,9 +1,27 @@
-/* What the pages that talk to the local signing agent share (certificate-agent.js, self-test.js):
-   messages, reading JSON answers, calling the agent (docs/agent.md) and the platform's API with
-   its CSRF header. No external assets. */
+/* What the pages that talk to the local signing agent share (certificate-agent.js, self-test.js,
+   recovery.js, stamp.js, commitment.js): messages, reading JSON answers, calling the agent
+   (docs/agent.md) and the platform's API with its CSRF header; detecting the agent (GET /v1/info,
+   then GET /v1/certificates, or the "start the agent" panel), the agent's certificates offered as
+   radio choices or <select> options, a platform challenge signed by the agent, and the start and
+   the failure of a form's submission. No external assets. */
 (function () {
   "use strict";
+  var USAGES = {                                      // the key usages a page's filter asks for, any one
+    sign: ["digitalSignature", "nonRepudiation"],
+    decrypt: ["keyEncipherment", "keyAgreement", "dataEncipherment"]
+  };
+  function hasUsage(cert, usages) {
+    var usage = cert.key_usage || [];
+    return usages.some(function (u) { return usage.indexOf(u) >= 0; });
+  }
+  function element(tag, text) {
+    var el = document.createElement(tag);
+    if (text !== undefined) { el.textContent = text; }
+    return el;
+  }
+
   window.EbidClient = function (agentUrl) {
+    agentUrl = agentUrl.replace(/\/+$/, "");
     function say(el, text, kind) {
       el.textContent = text;
       el.className = el.className.replace(/\bflash(-\w+)?\b/g, "").trim() + " flash" + (kind ? " flash-" + kind : "");
@@ -54,6 +72,116 @@
       var m = /Common Name: ([^,]+)/.exec(dn || "");
       return m ? m[1] : dn;
     }
-    return {say: say, errorText: errorText, agent: agent, platform: platform, commonName: commonName};
+
+    /* Look for the agent: GET /v1/info (protocol 1 and o.capabilities), then GET /v1/certificates,
+       whose list goes to o.onReady(certs). o.status says how it goes (o.connecting, o.unsupported
+       and o.down replace the usual texts); o.missing, the "start the agent" panel, is shown when
+       nothing answers; o.hide are hidden while looking; o.before() runs first (a promise). */
+    function detect(o) {
+      (o.hide || []).forEach(function (el) { el.hidden = true; });
+      if (o.missing) { o.missing.hidden = true; }
+      say(o.status, o.connecting || "正在连接本机签名助手 " + agentUrl + " …", "info");
+      return (o.before ? o.before() : Promise.resolve()).then(function () {
+        return agent("/v1/info");
+      }).then(function (info) {
+        var capabilities = (info.body && info.body.capabilities) || [];
+        var lacking = (o.capabilities || []).some(function (c) { return capabilities.indexOf(c) < 0; });
+        if (!info.ok || !info.body || info.body.protocol_version !== 1 || lacking) {
+          throw {message: errorText(info.body, o.unsupported || "签名助手的协议版本不受支持 (unsupported agent protocol)")};
+        }
+        return agent("/v1/certificates");
+      }).then(function (r) {
+        if (!r.ok) { throw {message: errorText(r.body, "签名助手拒绝了请求 (HTTP " + r.status + ")")}; }
+        o.onReady(r.body.certificates || []);
+      }).catch(function (e) {
+        if (e && e.agentDown) {
+          say(o.status, o.down || "无法连接本机签名助手（" + agentUrl + "）：它没有运行，或浏览器未允许本网站访问本机。", "error");
+          if (o.missing) { o.missing.hidden = false; }
+        } else {
+          say(o.status, (e && e.message) || "签名助手出错", "error");
+        }
+      });
+    }
+
+    /* The certificates whose key usage allows filter ("sign" | "decrypt"); none: all of them. */
+    function usableFor(certs, filter) {
+      var usages = USAGES[filter];
+      return usages ? certs.filter(function (c) { return hasUsage(c, usages); }) : certs.slice();
+    }
+    function keyName(cert) { return (cert.key || cert.key_algorithm || "").toUpperCase(); }
+    /* A radio choice's lines: common name (+ o.suffix(cert)), algorithm, token or key file, issuer,
+       expiry (o.markExpired: "已过期" after it), serial, PIN tries left or locked; o.brief leaves
+       out the issuer and the serial. */
+    function certificateLines(cert, o) {
+      var where = cert.location.type === "token" ? "USB Key " + cert.location.token : "密钥文件 " + cert.location.file;
+      var expired = o.markExpired && new Date(cert.not_after) < new Date();
+      var pin = cert.location.locked ? " · 已锁定" : " · PIN 剩余尝试 " + cert.location.pin_tries_left + " 次";
+      return [
+        ["strong", commonName(cert.subject) + (o.suffix ? o.suffix(cert) : "")],
+        ["small", keyName(cert) + " · " + where + (o.brief ? "" : " · 签发者 " + commonName(cert.issuer))],
+        ["small", "有效期至 " + cert.not_after.slice(0, 10) + (expired ? "（已过期）" : "") +
+                  (o.brief ? "" : " · 序列号 " + cert.serial) + pin]
+      ];
+    }
+    function certificateOption(cert) {
+      var option = element("option", commonName(cert.subject || cert.id) + " · " + keyName(cert) + " · " +
+        (cert.location && cert.location.type === "token" ? "USB Key" : "密钥文件") + " · 至 " + cert.not_after.slice(0, 10));
+      option.value = cert.id;
+      option.title = cert.subject || cert.id;
+      return option;
+    }
+    /* Put the certificates that o.filter ("sign" | "decrypt"; none: all) lets through into container:
+       <option>s of a <select>, else radio choices (name o.name or "certificate", value o.value(cert)
+       or the agent's id, class o.className or "cert-option", the first checked; o.decorate(label,
+       input, cert) adds to one). Returns those certificates. */
+    function renderCertificates(container, certs, options) {
+      var o = options || {}, usable = usableFor(certs, o.filter);
+      container.textContent = "";
+      usable.forEach(function (cert, i) {
+        if (container.tagName === "SELECT") { container.appendChild(certificateOption(cert)); return; }
+        var label = element("label"), input = element("input"), text = element("span");
+        label.className = o.className || "cert-option";
+        input.type = "radio"; input.name = o.name || "certificate"; input.value = o.value ? o.value(cert) : cert.id;
+        if (i === 0) { input.checked = true; }
+        certificateLines(cert, o).forEach(function (l) { text.appendChild(element(l[0], l[1])); });
+        label.appendChild(input); label.appendChild(text);
+        if (o.decorate) { o.decorate(label, input, cert); }
+        container.appendChild(label);
+      });
+      return usable;
+    }
+
+    /* A fresh challenge of the platform for purpose, signed by the agent: {challenge, signature}. */
+    function signedChallenge(purpose, certificate, pin) {
+      var challenge;
+      return platform("/api/v1/challenges", {purpose: purpose}).then(function (r) {
+        if (!r.ok) { throw {message: errorText(r.body, "无法取得验证挑战")}; }
+        challenge = r.body;
+        return agent("/v1/sign", {certificate: certificate, pin: pin, data: challenge.message});
+      }).then(function (signed) {
+        if (!signed.ok) { throw {message: "签名助手：" + errorText(signed.body, "签名失败 (HTTP " + signed.status + ")")}; }
+        return {challenge: challenge.id, signature: signed.body.signature};
+      });
+    }
+    /* A form's submission begins: the first of checks ([value, text]) with no value is said in el;
+       else the form's submit button is disabled, busy is said and the button returned. */
+    function begin(form, el, checks, busy) {
+      for (var i = 0; i < checks.length; i++) {
+        if (!checks[i][0]) { say(el, checks[i][1], "error"); return null; }
+      }
+      var button = form.querySelector("button[type=submit]");
+      button.disabled = true;
+      say(el, busy, "info");
+      return button;
+    }
+    /* What a submission's .catch does: says in el that the agent is gone (down) or what failed. */
+    function failure(el, fallback, down) {
+      return function (e) {
+        say(el, e && e.agentDown ? down || "签名时无法连接签名助手，请确认它仍在运行。" : (e && e.message) || fallback, "error");
+      };
+    }
+    return {agentUrl: agentUrl, say: say, errorText: errorText, agent: agent, platform: platform,
+            commonName: commonName, detect: detect, usableFor: usableFor, renderCertificates: renderCertificates,
+            signedChallenge: signedChallenge, begin: begin, failure: failure};
   };
 }());

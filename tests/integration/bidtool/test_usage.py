@@ -99,7 +99,8 @@ def _subcommands(parser):
 def test_every_option_of_every_subcommand_has_bilingual_help():
     parser = build_parser()
     commands = dict(_subcommands(parser))
-    assert set(commands) == {"encrypt", "decrypt", "sign", "verify", "pack", "unpack", "inspect", "agent"}
+    assert set(commands) == {"encrypt", "decrypt", "sign", "verify", "stamp", "pack", "unpack", "inspect", "agent",
+                             "receipt-verify", "transcript-verify"}
     missing = [f"{name} {action.option_strings or action.dest}"
                for name, sub in [("bidtool", parser), *commands.items()] for action in sub._actions
                if not isinstance(action.choices, dict)

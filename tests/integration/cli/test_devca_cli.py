@@ -49,7 +49,7 @@ def test_init_issues_tsa_and_platform_certificates_once(pristine_ca, cli_app, op
     # again on the copy: everything kept, nothing issued
     again = invoke(cli_app, "devca", "init")
     assert again.exit_code == 0, again.output
-    assert again.output.count("沿用 kept") == 3 and "新签发" not in again.output
+    assert again.output.count("沿用 kept") == 4 and "新签发" not in again.output
 
 
 def test_init_issues_the_transport_certificate_for_keys_sent_back_by_the_agent(pristine_ca, cli_app, openssl):

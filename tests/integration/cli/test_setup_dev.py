@@ -52,7 +52,7 @@ def test_setup_dev_twice_is_idempotent(cli_app, instance):
 
     second = invoke(cli_app, "setup-dev")
     assert second.exit_code == 0, second.output + second.stderr
-    assert second.output.count("沿用 kept") == 3          # TSA, receipt signing, self-test transport
+    assert second.output.count("沿用 kept") == 4          # TSA, platform, self-test transport, receipts
     assert _counts(cli_app) == counts                   # no new party, no new audit entry
     assert _snapshot(instance) == after_first           # no file rewritten with other content
     assert invoke(cli_app, "demo", "init").output.strip().endswith("新签证书 new certificates for: —")
