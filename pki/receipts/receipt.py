@@ -21,15 +21,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from asn1crypto import x509
 
 from pki.certs import AnyCertificate
 from pki.keyops import KeyOps
 from pki.receipts.canonical import JsonRefused, canonical_json, read_canonical
 from pki.receipts.errors import ReceiptFieldsInvalid
-from pki.receipts.statement import StatementCheck, sign_statement, verify_statement
-from pki.signature import SignatureVerification
-from pki.signature.timestamp import TimestampInfo
+from pki.receipts.statement import SignedStatementResult, StatementCheck, sign_statement, verify_statement
 from pki.timestamps import TsaSource
 from pki.validation import Rejection
 
@@ -88,7 +85,7 @@ class ReceiptFields:
 
 
 @dataclass(frozen=True)
-class ReceiptCheck:
+class ReceiptCheck(SignedStatementResult):
     """The answer of :func:`verify_receipt`: ``ok`` only when every check holds; ``fields`` whenever
     the JSON could be read (also when the signature fails, to say what the document claims)."""
 
@@ -98,32 +95,8 @@ class ReceiptCheck:
     statement: StatementCheck = field(repr=False)
 
     @property
-    def signature(self) -> SignatureVerification:
-        return self.statement.signature
-
-    @property
     def content(self) -> bytes | None:
         return self.statement.content
-
-    @property
-    def timestamp(self) -> TimestampInfo | None:
-        return self.statement.timestamp
-
-    @property
-    def signer_certificate(self) -> x509.Certificate | None:
-        return self.statement.signer_certificate
-
-    @property
-    def signer_subject(self) -> str | None:
-        return self.signature.signer_subject
-
-    @property
-    def codes(self) -> tuple[str, ...]:
-        return tuple(r.code for r in self.reasons)
-
-    def message(self) -> str:
-        """Every reason in one line (empty when ok)."""
-        return "；".join(r.message for r in self.reasons)
 
 
 # -- issuing -------------------------------------------------------------------------------------------

@@ -57,6 +57,38 @@ class StatementCheck:
         return self.signature.timestamp
 
 
+class SignedStatementResult:
+    """What a receipt's and a transcript's check share: the signature side (``statement``) and
+    every reason (``reasons``) of the subclass, read through the same properties."""
+
+    statement: StatementCheck
+    reasons: tuple[Rejection, ...]
+
+    @property
+    def signature(self) -> SignatureVerification:
+        return self.statement.signature
+
+    @property
+    def timestamp(self):
+        return self.statement.timestamp
+
+    @property
+    def signer_certificate(self) -> x509.Certificate | None:
+        return self.statement.signer_certificate
+
+    @property
+    def signer_subject(self) -> str | None:
+        return self.signature.signer_subject
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(r.code for r in self.reasons)
+
+    def message(self) -> str:
+        """Every reason in one line (empty when ok)."""
+        return "；".join(r.message for r in self.reasons)
+
+
 def sign_statement(content: bytes, *, key: KeyOps, certificate: AnyCertificate,
                    chain: Sequence[AnyCertificate] = (), tsa: TsaSource,
                    signing_time: datetime | None = None) -> bytes:
@@ -133,5 +165,5 @@ def _unsigned_attribute_reasons(signer_info) -> list[Rejection]:
                                               f"attribute allowed is one timestamp token, found: {', '.join(types)})")]
 
 
-__all__ = ["RECEIPT_SIGNING_EKU", "CONTENT_TYPES", "StatementCheck", "sign_statement", "verify_statement",
+__all__ = ["RECEIPT_SIGNING_EKU", "CONTENT_TYPES", "StatementCheck", "SignedStatementResult", "sign_statement", "verify_statement",
            "has_receipt_role"]

@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from asn1crypto import x509
 
 from pki.certs import AnyCertificate
 from pki.keyops import KeyOps
@@ -43,9 +42,7 @@ from pki.receipts.audit_chain import (GENESIS_DIGEST, AuditEntryContent, audit_j
 from pki.receipts.canonical import JsonRefused, canonical_json, read_canonical
 from pki.receipts.errors import TranscriptInvalid
 from pki.receipts.receipt import identifier_problem, member_problems, wrong_type
-from pki.receipts.statement import StatementCheck, sign_statement, verify_statement
-from pki.signature import SignatureVerification
-from pki.signature.timestamp import TimestampInfo
+from pki.receipts.statement import SignedStatementResult, StatementCheck, sign_statement, verify_statement
 from pki.timestamps import TsaSource
 from pki.validation import Rejection
 
@@ -115,7 +112,7 @@ class ChainHead:
 
 
 @dataclass(frozen=True)
-class TranscriptCheck:
+class TranscriptCheck(SignedStatementResult):
     """The answer of :func:`verify_transcript`; ``events`` whenever the JSON could be read."""
 
     ok: bool
@@ -142,29 +139,6 @@ class TranscriptCheck:
     def head(self) -> ChainHead | None:
         last = self.events[-1] if self.events else None
         return ChainHead(last.id, last.sha256, last.sm3) if last else None
-
-    @property
-    def signature(self) -> SignatureVerification:
-        return self.statement.signature
-
-    @property
-    def timestamp(self) -> TimestampInfo | None:
-        return self.statement.timestamp
-
-    @property
-    def signer_certificate(self) -> x509.Certificate | None:
-        return self.statement.signer_certificate
-
-    @property
-    def signer_subject(self) -> str | None:
-        return self.signature.signer_subject
-
-    @property
-    def codes(self) -> tuple[str, ...]:
-        return tuple(r.code for r in self.reasons)
-
-    def message(self) -> str:
-        return "；".join(r.message for r in self.reasons)
 
 
 # -- building ------------------------------------------------------------------------------------------
