@@ -140,6 +140,9 @@ class CaProfile:
     anchors: str
     identity: IdentityRules
     renewal: RenewalRules = field(default_factory=RenewalRules)
+    #: R4 "others may still log in where the profile allows": True makes log-in ask for the platform
+    #: policy too, so that this CA's certificates for other platforms neither bind nor log in here
+    login_requires_policy: bool = False
     roots: tuple[x509.Certificate, ...] = field(default=(), repr=False)
     intermediates: tuple[x509.Certificate, ...] = field(default=(), repr=False)
 
@@ -171,6 +174,9 @@ def load_profile(path: Path, anchors_dir: Path | None = None, *, base_url: str =
         renewal = RenewalRules(window_days=int(ren.get("window_days", 90)),
                                service_years=tuple(int(y) for y in ren.get("service_years", (1, 2))),
                                expired_limit_days=int(ren.get("expired_limit_days", 365)))
+        login_requires_policy = data.get("login_requires_policy", False)
+        if not isinstance(login_requires_policy, bool):
+            raise ValueError("login_requires_policy must be true or false")
         chains = tuple(data["chains"])
         if not chains or set(chains) - set(CHAINS):
             raise TrustError(f"信任列表配置 {path.name} 有误 (bad trust profile {path.name}: chains must be a "
@@ -178,7 +184,7 @@ def load_profile(path: Path, anchors_dir: Path | None = None, *, base_url: str =
         profile = CaProfile(id=data["id"], name=data["name"], chains=chains, policy_oid=data["policy_oid"],
                             crl_url=data["crl_url"].replace("{base_url}", base_url.rstrip("/")),
                             anchors=data.get("anchors", data["id"]),
-                            identity=rules, renewal=renewal)
+                            identity=rules, renewal=renewal, login_requires_policy=login_requires_policy)
     except (KeyError, TypeError, ValueError, tomllib.TOMLDecodeError) as exc:
         raise TrustError(f"信任列表配置 {path.name} 有误 (bad trust profile {path.name}: {exc})") from exc
     if anchors_dir is None:
@@ -239,9 +245,10 @@ class TrustList:
 
     def validate(self, cert: AnyCertificate, at: datetime, purpose: str = "login", *, crls: Sequence[bytes] = (),
                  revocation: str = "soft-fail", fetch_crls: bool = False) -> ValidationResult:
-        """Validate for a purpose: 'login' (digitalSignature), 'stamping' (digitalSignature +
-        nonRepudiation and the CA's platform policy OID, R4) or 'encryption' (keyEncipherment for
-        RSA/SM2 keys, keyAgreement for EC keys)."""
+        """Validate for a purpose: 'login' (digitalSignature, and the platform policy OID where the
+        profile says ``login_requires_policy``), 'stamping' (digitalSignature + nonRepudiation and
+        the CA's platform policy OID, R4) or 'encryption' (keyEncipherment for RSA/SM2 keys,
+        keyAgreement for EC keys)."""
         if purpose not in PURPOSES:
             raise ValueError(f"purpose must be one of {PURPOSES}, not {purpose!r}")
         cert = to_asn1(cert)
@@ -254,7 +261,7 @@ class TrustList:
         result = validate_certificate(
             cert, at=at, trust_roots=self.roots, intermediates=self.intermediates, crls=crls,
             revocation=revocation, key_usage=usage, fetch_crls=fetch_crls,
-            required_policy=profile.policy_oid if (purpose == "stamping" and profile) else None,
+            required_policy=profile.policy_oid if profile and _needs_policy(profile, purpose) else None,
             profile=profile.id if profile else None)
         if profile is None and "untrusted_issuer" not in result.codes:
             # trusted only as an anchor of no profile: cannot happen with a consistent list, but
@@ -263,6 +270,10 @@ class TrustList:
                                                    "trust list)")
             result = replace(result, ok=False, reasons=result.reasons + (reason,))
         return result
+
+
+def _needs_policy(profile: CaProfile, purpose: str) -> bool:
+    return purpose == "stamping" or (purpose == "login" and profile.login_requires_policy)
 
 
 def load_trust_list(config_dir: str | Path, anchors_dir: str | Path | None = None, *,

@@ -26,10 +26,15 @@ from app.auth.access import roles_required
 from app.auth.sessions import start_session
 from app.auth.views import login_rate_limit
 from app.certificates.proof import proof_settings, request_origin, session_key
+from app.certificates.selftest_views import (
+    transport_certificate_der,
+    transport_credentials,
+)
 from app.extensions import limiter
 from bidding.accounts.models import Role
 from bidding.certificates import services
 from bidding.certificates.challenges import issue_challenge
+from bidding.certificates.decryption import MAX_ANSWER_BYTES
 from bidding.certificates.login import login_with_certificate
 from bidding.certificates.models import ChallengePurpose
 from bidding.certificates.services import SEAL_IMAGE_MAX_BYTES
@@ -41,11 +46,14 @@ blp = Blueprint("api_certificates", __name__, url_prefix="/api/v1",
 
 STAFF = (Role.SUPPLIER_STAFF, Role.AGENCY_STAFF, Role.PURCHASER_STAFF)
 MAX_SIGNATURE_B64 = 96 * 1024      # a detached signature with a chain is a few KiB
+MAX_CERTIFICATE_B64 = 16 * 1024
 
 
 class ChallengeRequestSchema(ma.Schema):
     purpose = fields.Enum(ChallengePurpose, by_value=True, required=True,
-                          metadata={"description": "bind 绑定证书 | login 证书登录"})
+                          validate=ma.validate.OneOf([ChallengePurpose.BIND, ChallengePurpose.LOGIN]),
+                          metadata={"description": "bind 绑定证书 | login 证书登录 (an encryption certificate's "
+                                                   "proof: POST /certificates/encryption-proofs)"})
 
 
 class ChallengeSchema(ma.Schema):
@@ -103,6 +111,26 @@ class BindingStatusSchema(ma.Schema):
     days_left = fields.Integer(required=True)
 
 
+class EncryptionProofRequestSchema(ma.Schema):
+    certificate = fields.String(required=True, validate=ma.validate.Length(1, MAX_CERTIFICATE_B64),
+                                metadata={"description": "the encryption certificate to bind, DER, base64"})
+
+
+class EncryptionProofSchema(ma.Schema):
+    id = fields.Integer(required=True, metadata={"description": "the proof (a one-time challenge) to answer"})
+    fingerprint_sha256 = fields.String(required=True)
+    subject = fields.String(required=True)
+    recipient_info = fields.String(required=True, metadata={"description": "DER RecipientInfo, base64: for /v1/unwrap"})
+    transport_certificate = fields.String(required=True, metadata={
+        "description": "the platform's transport certificate, DER, base64: the agent re-encrypts the key to it"})
+    expires_at = fields.DateTime(required=True)
+
+
+class EncryptionProofAnswerSchema(ma.Schema):
+    envelope = fields.String(required=True, validate=ma.validate.Length(1, MAX_ANSWER_BYTES * 4 // 3 + 4),
+                             metadata={"description": "the agent's /v1/unwrap envelope, base64"})
+
+
 def _b64(text: str, what: str) -> bytes:
     try:
         return base64.b64decode(text, validate=True)
@@ -149,6 +177,49 @@ class Certificates(MethodView):
             seal = Seal(party.name, party.credit_code or "", args["seal"]["kind"], _b64(args["seal"]["image"], "印章图片"))
         return services.bind_certificate(context.uow(), party.id, _b64(args["signature"], "签名"), args["challenge"],
                                          session_key(), request_origin(), seal=seal, **proof_settings())
+
+
+@blp.route("/certificates/encryption-proofs")
+class EncryptionProofs(MethodView):
+    @roles_required(*STAFF)
+    @blp.arguments(EncryptionProofRequestSchema)
+    @blp.response(201, EncryptionProofSchema)
+    @blp.alt_response(400, schema=ErrorSchema, description="证书无效、过期、吊销、不受信任或非加密证书 (certificate_*)")
+    @blp.alt_response(401, schema=ErrorSchema, description="未登录 (not logged in)")
+    @blp.alt_response(403, schema=ErrorSchema, description="证书属于其他主体，或非经办人账户 (certificate_of_another_party)")
+    @blp.alt_response(409, schema=ErrorSchema, description="证书已绑定 (certificate_already_bound)")
+    @blp.alt_response(503, schema=ErrorSchema, description="平台传输证书未配置 (self_test_unavailable)")
+    def post(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Start binding an encryption certificate by proof of decryption (2 minutes, this session
+        and origin, used once): random data sealed to it, for the agent's /v1/unwrap."""
+        transport = transport_certificate_der()
+        proof = services.start_encryption_binding(context.uow(), current_user.party_id,
+                                                  _b64(args["certificate"], "证书"), session_key(), request_origin(),
+                                                  **proof_settings())
+        return {"id": proof.challenge.id, "fingerprint_sha256": proof.fingerprint, "subject": proof.subject,
+                "recipient_info": base64.b64encode(proof.recipient_info).decode("ascii"),
+                "transport_certificate": base64.b64encode(transport).decode("ascii"),
+                "expires_at": proof.challenge.expires_at}
+
+
+@blp.route("/certificates/encryption-proofs/<int:proof_id>")
+class EncryptionProof(MethodView):
+    @roles_required(*STAFF)
+    @blp.arguments(EncryptionProofAnswerSchema)
+    @blp.response(201, BindingSchema)
+    @blp.alt_response(400, schema=ErrorSchema, description="验证已用、超时、属于其他会话或来源，解密验证未通过，证书无效 "
+                                                            "(challenge_*, encryption_proof_failed, certificate_*)")
+    @blp.alt_response(401, schema=ErrorSchema, description="未登录 (not logged in)")
+    @blp.alt_response(403, schema=ErrorSchema, description="证书属于其他主体，或非经办人账户 (certificate_of_another_party)")
+    @blp.alt_response(409, schema=ErrorSchema, description="证书已绑定 (certificate_already_bound)")
+    @blp.alt_response(503, schema=ErrorSchema, description="平台传输证书未配置 (self_test_unavailable)")
+    def post(self, args: dict[str, Any], proof_id: int) -> Any:
+        """Finish the proof with the agent's answer: the encryption certificate is bound (no seal)."""
+        answer = _b64(args["envelope"], "应答")
+        certificate, key = transport_credentials()
+        return services.finish_encryption_binding(context.uow(), current_user.party_id, proof_id, session_key(),
+                                                  request_origin(), answer, transport_key=key,
+                                                  transport_certificate=certificate, **proof_settings())
 
 
 @blp.route("/session/certificate")

@@ -77,6 +77,16 @@ def issue_challenge(uow: UnitOfWork, purpose: ChallengePurpose | str, session_ke
 
     Issuing writes no audit entry: a challenge is only proof material; the act that uses it (the
     binding, the log-in) is audited."""
+    with uow:
+        issued = new_challenge(uow, purpose, session_key, origin)
+        uow.commit()
+        return issued
+
+
+def new_challenge(uow: UnitOfWork, purpose: ChallengePurpose | str, session_key: str | bytes, origin: str, *,
+                  nonce: str | None = None, **fields: object) -> IssuedChallenge:
+    """:func:`issue_challenge` inside the caller's open transaction; ``nonce`` (default: 32 random
+    bytes, hex) and ``fields`` (the "decrypt" challenge's certificate and envelope) as given."""
     try:
         purpose = ChallengePurpose(purpose)
     except ValueError:
@@ -85,15 +95,12 @@ def issue_challenge(uow: UnitOfWork, purpose: ChallengePurpose | str, session_ke
     if not origin or len(origin) > 200:
         raise InvalidInput("缺少或过长的站点来源 (the origin is missing or too long)")
     digest = session_hash(session_key)
-    with uow:
-        now = uow.clock.now()
-        challenge = Challenge(nonce=secrets.token_hex(NONCE_BYTES), purpose=purpose, session_hash=digest,
-                              origin=origin, issued_at=now)
-        uow.session.add(challenge)
-        uow.session.flush()
-        issued = IssuedChallenge(challenge.id, challenge_message(challenge), now, now + CHALLENGE_LIFETIME)
-        uow.commit()
-        return issued
+    now = uow.clock.now()
+    challenge = Challenge(nonce=nonce or secrets.token_hex(NONCE_BYTES), purpose=purpose, session_hash=digest,
+                          origin=origin, issued_at=now, **fields)
+    uow.session.add(challenge)
+    uow.session.flush()
+    return IssuedChallenge(challenge.id, challenge_message(challenge), now, now + CHALLENGE_LIFETIME)
 
 
 def consume_challenge(uow: UnitOfWork, challenge_id: int, session_key: str | bytes, origin: str,

@@ -74,6 +74,14 @@ class SeveralSigners(CertificateRefused):
     message = "一次只能绑定一张证书，签名中只能有一个签名者 (one certificate per binding: the signature must have one signer)"
 
 
+class CertificateNotForThisPlatform(CertificateRefused):
+    """R4 where the CA's profile allows log-in only with certificates issued for this platform."""
+
+    code = "certificate_not_for_this_platform"
+    message = "该证书不是为本平台签发的（缺少本平台的证书策略），按该 CA 的规定不能在本平台登录或绑定 " \
+              "(the certificate was not issued for this platform; this CA's profile allows no other)"
+
+
 class CertificateExpired(CertificateRefused):
     code = "certificate_expired"
     message = "证书已过期 (the certificate has expired)"
@@ -202,3 +210,12 @@ class CertificateChangeBlocked(Conflict):
             lines = "；".join(item.describe() for item in self.items)
             message = f"{self.message}：{lines}"
         super().__init__(message, items=[item.to_dict() for item in self.items])
+
+
+# -- binding an encryption certificate by proof of decryption ------------------------------------------
+class EncryptionProofFailed(CertificateRefused):
+    """The agent's answer did not prove the key decrypts (``details.outcome`` says which step
+    failed: answer_unreadable | content_key_wrong | content_mismatch). The proof is used up."""
+
+    code = "encryption_proof_failed"
+    message = "解密验证未通过，证书未绑定 (the proof of decryption failed: the certificate is not bound)"

@@ -5,7 +5,8 @@ when it was bound; its life cycle is active → superseded | revoked (DESIGN.md 
 bound to at most one party at a time: its SHA-256 fingerprint is unique among *active* bindings (a
 partial unique index), so the history of superseded and revoked bindings stays.
 
-A :class:`Challenge` is a random nonce the platform issues for one purpose ("bind" or "login") to one
+A :class:`Challenge` is a random nonce the platform issues for one purpose ("bind", "login", or
+"decrypt": an encryption certificate's proof of decryption) to one
 session (only a hash of the session key is stored) and one origin; it is used once, within two
 minutes (:mod:`bidding.certificates.challenges`).
 """
@@ -63,6 +64,7 @@ class BindingState(str, enum.Enum):
 class ChallengePurpose(str, enum.Enum):
     BIND = "bind"                # 绑定证书
     LOGIN = "login"              # 证书登录
+    DECRYPT = "decrypt"          # 加密证书绑定：解密验证 (proof of decryption)
 
 
 class CertificateBinding(Base):
@@ -117,6 +119,10 @@ class Challenge(Base):
     origin: Mapped[str] = mapped_column(String(200))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # "decrypt" only: the certificate being bound and the envelope of random bytes sealed to it (the
+    # nonce is then the SHA-256 of those bytes, which are never stored)
+    certificate_der: Mapped[bytes | None] = mapped_column(LargeBinary)
+    envelope: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     def __repr__(self) -> str:
         return f"<Challenge {self.id} {self.purpose.value} used={self.used_at is not None}>"

@@ -18,33 +18,31 @@ used once (the caller forgets it when it is finished).
 from __future__ import annotations
 
 import base64
-import hashlib
-import io
 import secrets
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
+from bidding.certificates.decryption import (
+    MAX_ANSWER_BYTES,
+    OUTCOMES,
+    RANDOM_BYTES,
+    check_answer,
+    seal_random,
+)
 from bidding.certificates.errors import CertificateInvalid
 from bidding.certificates.services import _refusal, _validate
 from bidding.errors import DomainError, InvalidInput, NotFound
 from bidding.uow import UnitOfWork
 from pki.certs import fingerprint_sha256, load_certificate
-from pki.envelope import (
-    EnvelopeError,
-    decrypt_stream,
-    decrypt_with_content_key,
-    encrypt_stream,
-    find_recipient_info,
-)
-from pki.envelope.reader import open_envelope
 from pki.errors import PkiError
 from pki.keyops import KeyOps
 from pki.trust import TrustList
 
+__all__ = ["MAX_ANSWER_BYTES", "RANDOM_BYTES", "PendingSelfTest", "SelfTestExpired", "SelfTestResult",
+           "SelfTestUnavailable", "SelfTestUnknown", "StartedSelfTest", "finish_self_test", "start_self_test"]
+
 SELF_TEST_LIFETIME = timedelta(minutes=5)
-RANDOM_BYTES = 32
-MAX_ANSWER_BYTES = 16 * 1024        # an envelope holding a 16- or 32-byte key is under 1 KiB
 
 
 class SelfTestUnknown(NotFound):
@@ -103,14 +101,7 @@ class SelfTestResult:
     subject: str
 
 
-_OUTCOMES = {
-    "success": "数字证书加解密测试成功 (the certificate's encryption/decryption self-test succeeded)",
-    "answer_unreadable": "签名助手返回的内容无法用平台传输密钥解开 (the agent's answer cannot be opened with the "
-                         "platform's transport key)",
-    "content_key_wrong": "返回的会话密钥解不开测试数据：私钥与证书不匹配 (the returned content key does not open the "
-                         "test envelope: the key does not belong to the certificate)",
-    "content_mismatch": "解密结果与平台生成的随机数据不一致 (the decrypted data differ from the platform's random data)",
-}
+_OUTCOMES = OUTCOMES
 
 
 def start_self_test(uow: UnitOfWork, certificate_der: bytes, *, trust: TrustList, crls: Sequence[bytes] = (),
@@ -125,15 +116,11 @@ def start_self_test(uow: UnitOfWork, certificate_der: bytes, *, trust: TrustList
     result = _validate(trust, cert, now, "encryption", crls, revocation)
     if not result.ok:
         raise _refusal(result)
-    value = secrets.token_bytes(RANDOM_BYTES)
-    out = io.BytesIO()
-    encrypt_stream(io.BytesIO(value), out, recipients=[cert])
-    envelope = out.getvalue()
-    info = find_recipient_info(open_envelope(io.BytesIO(envelope)).recipient_infos, cert)
+    sealed = seal_random(cert)
     pending = PendingSelfTest(id=secrets.token_urlsafe(12), fingerprint=fingerprint_sha256(cert),
-                              subject=cert.subject.human_friendly, digest=hashlib.sha256(value).hexdigest(),
-                              envelope=envelope, expires_at=now + SELF_TEST_LIFETIME)
-    return StartedSelfTest(pending, info.dump())
+                              subject=cert.subject.human_friendly, digest=sealed.digest,
+                              envelope=sealed.envelope, expires_at=now + SELF_TEST_LIFETIME)
+    return StartedSelfTest(pending, sealed.recipient_info)
 
 
 def finish_self_test(uow: UnitOfWork, pending: PendingSelfTest, answer: bytes, *, transport_key: KeyOps,
@@ -152,18 +139,4 @@ def finish_self_test(uow: UnitOfWork, pending: PendingSelfTest, answer: bytes, *
 
 
 def _outcome(pending: PendingSelfTest, answer: bytes, key: KeyOps, certificate: object) -> str:
-    if len(answer) > MAX_ANSWER_BYTES:
-        return "answer_unreadable"
-    content_key = io.BytesIO()
-    try:
-        decrypt_stream(io.BytesIO(answer), content_key, key=key, certificate=certificate)
-    except PkiError:
-        return "answer_unreadable"
-    plain = io.BytesIO()
-    try:
-        decrypt_with_content_key(io.BytesIO(pending.envelope), plain, content_key.getvalue())
-    except (EnvelopeError, PkiError, ValueError):
-        return "content_key_wrong"
-    if not secrets.compare_digest(hashlib.sha256(plain.getvalue()).hexdigest(), pending.digest):
-        return "content_mismatch"
-    return "success"
+    return check_answer(pending.envelope, pending.digest, answer, transport_key=key, transport_certificate=certificate)

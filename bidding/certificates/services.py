@@ -21,7 +21,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from bidding.certificates.challenges import use_challenge
+from bidding.certificates.challenges import (
+    IssuedChallenge,
+    new_challenge,
+    use_challenge,
+)
+from bidding.certificates.decryption import OUTCOMES, check_answer, seal_random
 from bidding.certificates.errors import (
     BindingNotFound,
     BindingOfAnotherParty,
@@ -29,10 +34,12 @@ from bidding.certificates.errors import (
     CertificateExpired,
     CertificateIdentityUnreadable,
     CertificateInvalid,
+    CertificateNotForThisPlatform,
     CertificateNotYetValid,
     CertificateOfAnotherParty,
     CertificateRevoked,
     CertificateUntrusted,
+    EncryptionProofFailed,
     PartyNotFound,
     SealImageInvalid,
     SealNeedsPlatformCertificate,
@@ -48,13 +55,15 @@ from bidding.certificates.models import (
     CertificateBinding,
     CertificatePurpose,
     CertificateType,
+    Challenge,
     ChallengePurpose,
 )
 from bidding.parties.models import Party
 from bidding.uow import UnitOfWork
-from pki.certs import fingerprint_sha256, key_algorithm, to_asn1
+from pki.certs import fingerprint_sha256, key_algorithm, load_certificate, to_asn1
 from pki.errors import PkiError
 from pki.identity import PartyIdentity
+from pki.keyops import KeyOps
 from pki.seal import (
     SEAL_KINDS,
     CertificateAlreadyHasSeal,
@@ -73,7 +82,8 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 # the validator's reason code → the refusal that names it; the first found wins
 _VALIDATION_REFUSALS = (("revoked", CertificateRevoked), ("expired", CertificateExpired),
-                        ("not_yet_valid", CertificateNotYetValid), ("untrusted_issuer", CertificateUntrusted))
+                        ("not_yet_valid", CertificateNotYetValid), ("untrusted_issuer", CertificateUntrusted),
+                        ("policy_missing", CertificateNotForThisPlatform))
 
 
 @dataclass(frozen=True)
@@ -107,11 +117,7 @@ def bind_certificate(uow: UnitOfWork, party_id: int, signature_der: bytes, chall
         fingerprint = fingerprint_sha256(cert)
         if _active(uow, fingerprint) is not None:
             raise CertificateAlreadyBound(fingerprint=fingerprint)
-        login = _validate(trust, cert, now, "login", crls, revocation)
-        if not login.ok:
-            raise _refusal(login)
-        identity = _identity(trust, login.profile, cert)
-        _check_party(identity, party)
+        login, identity = _validated_for(party, trust, cert, now, "login", crls, revocation)
         stamping = _validate(trust, cert, now, "stamping", crls, revocation)
         if seal is not None:
             _check_seal(seal, identity, may_stamp=stamping.ok, existing=())
@@ -123,6 +129,81 @@ def bind_certificate(uow: UnitOfWork, party_id: int, signature_der: bytes, chall
                   profile=binding.profile_id, certificate_type=binding.certificate_type.value,
                   may_stamp=binding.may_stamp, stamp_refusal=binding.stamp_refusal, seal_kind=binding.seal_kind,
                   challenge=challenge_id)
+        uow.commit()
+        return binding
+
+
+@dataclass(frozen=True)
+class EncryptionProof:
+    """A started proof of decryption: the challenge (its id names the proof) and what the page hands
+    to the local agent's ``/v1/unwrap`` with the platform's transport certificate."""
+
+    challenge: IssuedChallenge
+    fingerprint: str
+    subject: str
+    recipient_info: bytes       # DER RecipientInfo addressed to the certificate
+
+
+def start_encryption_binding(uow: UnitOfWork, party_id: int, certificate_der: bytes, session_key: str | bytes,
+                             origin: str, *, trust: TrustList, crls: Sequence[bytes] = (),
+                             revocation: str = "require", at: datetime | None = None) -> EncryptionProof:
+    """Start binding an encryption certificate (加密证书绑定), which cannot sign a challenge: it is
+    validated as :func:`bind_certificate` validates (trust list, CRLs, identity through the CA profile
+    = the party's credit code, R1), for encryption; random bytes are sealed to it and a one-time
+    "decrypt" challenge (2 minutes, this session and origin, used once) keeps the envelope, the
+    certificate and the SHA-256 of the bytes. Nothing is audited until the proof is finished."""
+    with uow:
+        party = _party(uow, party_id)
+        try:
+            cert = load_certificate(bytes(certificate_der))
+        except PkiError as exc:
+            raise CertificateInvalid(f"{CertificateInvalid.message}：{exc}", reasons=[]) from None
+        fingerprint = fingerprint_sha256(cert)
+        if _active(uow, fingerprint) is not None:
+            raise CertificateAlreadyBound(fingerprint=fingerprint)
+        _validated_for(party, trust, cert, at or uow.clock.now(), "encryption", crls, revocation)
+        sealed = seal_random(cert)
+        issued = new_challenge(uow, ChallengePurpose.DECRYPT, session_key, origin, nonce=sealed.digest,
+                               certificate_der=cert.dump(), envelope=sealed.envelope)
+        uow.commit()
+        return EncryptionProof(issued, fingerprint, cert.subject.human_friendly, sealed.recipient_info)
+
+
+def finish_encryption_binding(uow: UnitOfWork, party_id: int, proof_id: int, session_key: str | bytes,
+                              origin: str, agent_answer: bytes, *, transport_key: KeyOps,
+                              transport_certificate: object, trust: TrustList, crls: Sequence[bytes] = (),
+                              revocation: str = "require") -> CertificateBinding:
+    """Finish the proof ``proof_id`` with the agent's ``/v1/unwrap`` envelope (the content key,
+    re-encrypted to the platform's transport certificate) and bind the certificate to the party as an
+    encryption certificate (no seal; audited ``certificate.bound``). Refused: a proof unknown, used,
+    of another session or origin, or older than 2 minutes (``challenge_*``); a certificate now
+    invalid or already bound; an answer that does not decrypt the random bytes
+    (``encryption_proof_failed``, audited, and the proof is used up)."""
+    with uow:
+        party = _party(uow, party_id)
+        use_challenge(uow, proof_id, session_key, origin, purpose=ChallengePurpose.DECRYPT)
+        challenge = uow.session.get(Challenge, int(proof_id))
+        cert = load_certificate(challenge.certificate_der)
+        fingerprint = fingerprint_sha256(cert)
+        outcome = check_answer(challenge.envelope, challenge.nonce, bytes(agent_answer), transport_key=transport_key,
+                               transport_certificate=transport_certificate)
+        if outcome != "success":
+            uow.audit("certificate.encryption_proof_failed", object_type="certificate", object_id=fingerprint,
+                      party_id=party.id, outcome=outcome, challenge=challenge.id)
+            uow.commit()
+            raise EncryptionProofFailed(f"{EncryptionProofFailed.message}：{OUTCOMES[outcome]}", outcome=outcome)
+        if _active(uow, fingerprint) is not None:
+            raise CertificateAlreadyBound(fingerprint=fingerprint)
+        now = uow.clock.now()
+        encryption, identity = _validated_for(party, trust, cert, now, "encryption", crls, revocation)
+        binding = _new_binding(party, cert, fingerprint, encryption.profile, identity, None, None, now,
+                               purpose=CertificatePurpose.ENCRYPTION)
+        uow.session.add(binding)
+        uow.session.flush()
+        uow.audit("certificate.bound", binding, party_id=party.id, fingerprint=fingerprint, serial=binding.serial,
+                  profile=binding.profile_id, certificate_type=binding.certificate_type.value,
+                  purpose=binding.purpose.value, proof="decryption", may_stamp=False, seal_kind=None,
+                  challenge=challenge.id)
         uow.commit()
         return binding
 
@@ -182,6 +263,18 @@ def _own_binding(uow: UnitOfWork, party_id: int, binding_id: int) -> Certificate
 def _active(uow: UnitOfWork, fingerprint: str) -> CertificateBinding | None:
     return uow.session.scalars(select(CertificateBinding).where(
         CertificateBinding.fingerprint_sha256 == fingerprint, CertificateBinding.state == BindingState.ACTIVE)).first()
+
+
+def _validated_for(party: Party, trust: TrustList, cert, at: datetime, purpose: str, crls: Sequence[bytes],
+                   revocation: str) -> tuple[ValidationResult, PartyIdentity]:
+    """The certificate valid for ``purpose`` (refused with the validator's first reason) and its
+    identity read through its CA profile, which must be ``party`` (R1)."""
+    result = _validate(trust, cert, at, purpose, crls, revocation)
+    if not result.ok:
+        raise _refusal(result)
+    identity = _identity(trust, result.profile, cert)
+    _check_party(identity, party)
+    return result, identity
 
 
 def _proven_certificate(signature_der: bytes, message: bytes, trust: TrustList, at: datetime,
@@ -264,10 +357,17 @@ def _check_seal(seal: Seal, identity: PartyIdentity, *, may_stamp: bool, existin
 
 
 def _new_binding(party: Party, cert, fingerprint: str, profile_id: str, identity: PartyIdentity,
-                 stamping: ValidationResult, seal: Seal | None, now: datetime) -> CertificateBinding:
+                 stamping: ValidationResult | None, seal: Seal | None, now: datetime, *,
+                 purpose: CertificatePurpose | None = None) -> CertificateBinding:
+    """``stamping`` None: an encryption certificate, which never stamps."""
     cert = to_asn1(cert)
     usage = set(cert.key_usage_value.native) if cert.key_usage_value is not None else set()
     signing = bool(usage & {"digital_signature", "non_repudiation"})
+    if purpose is None:
+        purpose = CertificatePurpose.SIGNING if signing else CertificatePurpose.ENCRYPTION
+    may_stamp = stamping is not None and stamping.ok
+    refusal = None if may_stamp else ("加密证书不用于签章 (an encryption certificate does not stamp)"
+                                      if stamping is None else stamping.message())
     tbs = cert["tbs_certificate"]["validity"]
     return CertificateBinding(
         party_id=party.id, certificate_der=cert.dump(), fingerprint_sha256=fingerprint,
@@ -275,10 +375,8 @@ def _new_binding(party: Party, cert, fingerprint: str, profile_id: str, identity
         serial=format(cert.serial_number, "X"), not_before=tbs["not_before"].native,
         not_after=tbs["not_after"].native, profile_id=profile_id, algorithm=key_algorithm(cert),
         certificate_type=CertificateType(identity.kind), identity_number=identity.number,
-        purpose=CertificatePurpose.SIGNING if signing else CertificatePurpose.ENCRYPTION,
-        is_main_key=seal is not None, seal_kind=seal.kind if seal else None,
-        seal_image=seal.image_png if seal else None, may_stamp=stamping.ok,
-        stamp_refusal=None if stamping.ok else stamping.message(), state=BindingState.ACTIVE, bound_at=now)
+        purpose=purpose, is_main_key=seal is not None, seal_kind=seal.kind if seal else None,
+        seal_image=seal.image_png if seal else None, may_stamp=may_stamp, stamp_refusal=refusal, state=BindingState.ACTIVE, bound_at=now)
 
 
 def _status(binding: CertificateBinding, now: datetime) -> BindingStatus:

@@ -73,6 +73,8 @@ ALLOWED: dict[tuple[str, str], frozenset[str]] = {
     ("api_certificates.Challenges", "POST"): EVERYONE,   # a log-in challenge is asked before log-in
     ("api_certificates.Certificates", "GET"): STAFF,
     ("api_certificates.Certificates", "POST"): STAFF,
+    ("api_certificates.EncryptionProofs", "POST"): STAFF,   # binding an encryption certificate
+    ("api_certificates.EncryptionProof", "POST"): STAFF,
     ("api_certificates.CertificateSession", "POST"): EVERYONE,
     # certificate service desk (证书服务): staff of the binding's party; operators review PIN unlocks
     ("certificates.service", "GET"): STAFF,          # another party's binding: 403 (test_service_desk.py)
@@ -179,6 +181,7 @@ URL_VALUES: dict[str, dict[str, str]] = {
     "api_desk.BindingServiceRequests": {"binding_id": "1"},
     "api_desk.ServiceRequestReview": {"request_id": "1"},
     "api_selftest.SelfTest": {"test_id": "unknown"},
+    "api_certificates.EncryptionProof": {"proof_id": "1"},
     "documents.download": {"public_id": "AAAA-BBBB-CCCC-DDDD", "seq": "1"},
     "api_documents.DocumentResource": {"public_id": "AAAA-BBBB-CCCC-DDDD"},
     "api_documents.DocumentFile": {"public_id": "AAAA-BBBB-CCCC-DDDD", "seq": "1"},

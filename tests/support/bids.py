@@ -6,8 +6,9 @@ sealed bid packages made with the project's own ``pki.envelope`` / ``bidding.bid
 
 The tender is made as rows (agreement, project, tender), not through the tender pages' stamping
 round trips, so each test stays fast; ``tests/integration/tenders`` covers how tenders are made.
-Encryption certificates are bound as rows too: binding one (proof of possession by decryption) is
-not a use case of the platform yet; the row is what ``bind_certificate`` would record.
+Encryption certificates are bound as rows too, for speed: the row is what
+``finish_encryption_binding`` records (tests/integration/certificates/test_encryption_binding.py
+binds them by proof of decryption).
 """
 from __future__ import annotations
 

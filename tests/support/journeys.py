@@ -133,7 +133,7 @@ def bind_on_the_page(page, option_text: str, pin: str, *, seal_png: Path | None 
         page.locator("select[name=seal_kind]").select_option(seal_kind)
         page.locator("input[name=seal_image]").set_input_files(str(seal_png))
     sign_with(page, "#agent-panel", option_text, pin, "签名并绑定")
-    result = page.locator(".agent-result")
+    result = page.locator("#agent-panel .agent-result")
     expect(result).to_contain_text("证书已绑定", timeout=30_000)
     if seal_png is not None:
         expect(result).to_contain_text("可用于签章")
@@ -163,3 +163,10 @@ def expect_the_agent_missing(page, panel: str, base: str) -> None:
     expect(missing).to_be_visible(timeout=20_000)
     expect(missing).to_contain_text(f"bidtool agent --origin {base}")
     expect(page.locator(f"{panel} .agent-status")).to_contain_text("无法连接本机签名助手")
+
+
+def bind_encryption_on_the_page(page, option_text: str, pin: str) -> None:
+    """On /certificates/bind, bind the agent's encryption certificate by proof of decryption and see
+    it bound."""
+    sign_with(page, "#encryption-bind-panel", option_text, pin, "解密验证并绑定")
+    expect(page.locator("#encryption-bind-panel .agent-result")).to_contain_text("加密证书已绑定", timeout=30_000)

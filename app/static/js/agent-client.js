@@ -2,7 +2,8 @@
    recovery.js, stamp.js, commitment.js): messages, reading JSON answers, calling the agent
    (docs/agent.md) and the platform's API with its CSRF header; detecting the agent (GET /v1/info,
    then GET /v1/certificates, or the "start the agent" panel), the agent's certificates offered as
-   radio choices or <select> options, a platform challenge signed by the agent, and the start and
+   radio choices or <select> options, a platform challenge signed by the agent, a proof of decryption
+   (self-test.js, encryption-bind.js), and the start and
    the failure of a form's submission. No external assets. */
 (function () {
   "use strict";
@@ -163,6 +164,25 @@
         return {challenge: challenge.id, signature: signed.body.signature};
       });
     }
+    /* A proof of decryption (the self-test, binding an encryption certificate): POST startPath
+       {certificate: certificate (base64 DER)}, have the agent unwrap the RecipientInfo with the key
+       of certificateId and re-encrypt the content key to the platform's transport certificate
+       (/v1/unwrap), and POST {envelope} to finishPath(started). Resolves to the platform's last
+       answer ({ok, status, body}); a refusal of the start or of the agent is thrown. */
+    function decryptionProof(startPath, certificate, certificateId, pin, finishPath) {
+      var started;
+      return platform(startPath, {certificate: certificate}).then(function (r) {
+        if (!r.ok) { throw {message: "平台拒绝了请求：" + errorText(r.body, "HTTP " + r.status)}; }
+        started = r.body;
+        return agent("/v1/unwrap", {certificate: certificateId, pin: pin, recipient_info: started.recipient_info,
+                                    transport_certificate: started.transport_certificate});
+      }).then(function (unwrapped) {
+        if (!unwrapped.ok) {
+          throw {message: "签名助手：" + errorText(unwrapped.body, "解密失败 (HTTP " + unwrapped.status + ")")};
+        }
+        return platform(finishPath(started), {envelope: unwrapped.body.envelope});
+      });
+    }
     /* A form's submission begins: the first of checks ([value, text]) with no value is said in el;
        else the form's submit button is disabled, busy is said and the button returned. */
     function begin(form, el, checks, busy) {
@@ -182,6 +202,6 @@
     }
     return {agentUrl: agentUrl, say: say, errorText: errorText, agent: agent, platform: platform,
             commonName: commonName, detect: detect, usableFor: usableFor, renderCertificates: renderCertificates,
-            signedChallenge: signedChallenge, begin: begin, failure: failure};
+            signedChallenge: signedChallenge, decryptionProof: decryptionProof, begin: begin, failure: failure};
   };
 }());

@@ -13,7 +13,7 @@
   var certificates = {};                              // agent id → certificate (base64 DER)
 
   var client = window.EbidClient(root.dataset.agentUrl);
-  var say = client.say, errorText = client.errorText, agent = client.agent, platform = client.platform;
+  var say = client.say, errorText = client.errorText;
   function render(certs) {
     certificates = {};
     var usable = client.renderCertificates(list, certs, {filter: "decrypt", markExpired: true});
@@ -35,19 +35,10 @@
     var button = client.begin(form, result, [[chosen, "请选择证书"], [pinInput.value, "请输入 PIN 码"]],
                               "正在进行加解密测试…");
     if (!button) { return; }
-    var test;
-    platform("/api/v1/self-test", {certificate: certificates[chosen.value]}).then(function (r) {
-      if (!r.ok) { throw {message: "平台拒绝了测试：" + errorText(r.body, "HTTP " + r.status)}; }
-      test = r.body;
-      return agent("/v1/unwrap", {certificate: chosen.value, pin: pinInput.value,
-                                  recipient_info: test.recipient_info, transport_certificate: test.transport_certificate});
-    }).then(function (unwrapped) {
+    client.decryptionProof("/api/v1/self-test", certificates[chosen.value], chosen.value, pinInput.value,
+                           function (test) { return "/api/v1/self-test/" + encodeURIComponent(test.id); })
+    .then(function (r) {
       pinInput.value = "";
-      if (!unwrapped.ok) {
-        throw {message: "签名助手：" + errorText(unwrapped.body, "解密失败 (HTTP " + unwrapped.status + ")")};
-      }
-      return platform("/api/v1/self-test/" + encodeURIComponent(test.id), {envelope: unwrapped.body.envelope});
-    }).then(function (r) {
       if (!r.ok) { throw {message: "平台：" + errorText(r.body, "HTTP " + r.status)}; }
       if (r.body.ok) {
         say(result, "数字证书加解密测试成功：" + client.commonName(r.body.subject), "success");

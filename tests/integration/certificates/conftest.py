@@ -3,6 +3,7 @@ three weeks before the app's frozen clock (2026-11-23 08:00 UTC). Helpers: tests
 from __future__ import annotations
 
 import pytest
+from support.bids import bid_ca, bids, keys  # noqa: F401  (fixtures: test_encryption_binding.py)
 from support.bindings import CA_T0
 
 from pki.devca import DevCA

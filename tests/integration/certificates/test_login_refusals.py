@@ -3,16 +3,17 @@ trust list are refused, each with its code and Chinese message, at the domain
 (``login_with_certificate``) and through ``POST /api/v1/session/certificate`` (the door the log-in
 page's certificate card uses); every refusal is audited, uses up its challenge and logs nobody in.
 
-A certificate not issued for this platform (without the CA profile's platform policy OID) is *not*
-refused at log-in: by design (R4, GD FAQ 10–11) another platform's certificate from a trusted CA may
-log in, and the trust list asks for the policy only for the purpose "stamping"
-(``pki.trust.TrustList.validate``). What it may not do is stamp: its binding says so, a seal is
-refused on it, and validation for stamping names the missing policy. The revoked, unbound and
+A certificate not issued for this platform (without the CA profile's platform policy OID) logs in
+where its CA's profile allows it (R4, GD FAQ 10–11: another platform's certificate from a trusted CA
+may log in); what it may not do is stamp: its binding says so, a seal is refused on it, and
+validation for stamping names the missing policy. Where the profile says ``login_requires_policy``
+(HBCA's does), the same certificate is refused at binding and at log-in with its reason. The revoked, unbound and
 replayed cases are in test_login_and_bind_api.py."""
 from __future__ import annotations
 
 import base64
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -29,6 +30,7 @@ from bidding.audit.models import AuditEntry
 from bidding.certificates.challenges import issue_challenge
 from bidding.certificates.errors import (
     CertificateExpired,
+    CertificateNotForThisPlatform,
     CertificateUntrusted,
     SealNeedsPlatformCertificate,
 )
@@ -38,6 +40,7 @@ from bidding.certificates.services import attach_seal, bind_certificate
 from pki.devca import DevCA
 from pki.identity import PartyIdentity
 from pki.seal import make_seal
+from pki.trust import TrustList
 from pki.signature import sign
 
 
@@ -143,6 +146,35 @@ def test_a_certificate_of_another_platform_logs_in_but_may_not_stamp_r4(app, clo
         assert not stamping.ok and "policy_missing" in stamping.codes
         assert trust.validate(holder.cert, clock.now(), "login", crls=crls_at(ca, clock.now()),
                               revocation="require").ok
+
+
+def _strict(trust, profile_id: str):
+    """``trust`` with ``profile_id``'s profile asking for the platform policy at log-in too."""
+    return TrustList([replace(p, login_requires_policy=True) if p.id == profile_id else p for p in trust.profiles])
+
+
+def test_where_the_profile_allows_no_other_platform_the_certificate_neither_binds_nor_logs_in(app, clock, ca, trust):
+    holder = file_holder(ca, "bjca", _institution(404, "严格策略公司"), algorithm="rsa", platform=False,
+                         at=clock.now() - timedelta(days=1))
+    strict = _strict(trust, "bjca")
+    with app.test_request_context():
+        supplier = _staff("严格策略公司", 404, "strict-staff")
+        with pytest.raises(CertificateNotForThisPlatform) as refused:
+            _bind(ca, strict, clock, supplier, holder)
+        error = refused.value
+        assert error.code == "certificate_not_for_this_platform" and error.http_status == 400
+        assert "本平台" in error.message and "policy_missing" in [r["code"] for r in error.details["reasons"]]
+
+        _bind(ca, trust, clock, supplier, holder)          # bound while the profile still allowed it …
+        logins, unused = _logins(), _unused_challenges()
+        with pytest.raises(CertificateNotForThisPlatform):  # … and refused at log-in once it does not
+            _log_in(ca, strict, clock, holder)
+        assert _refusals()[-1]["outcome"] == "certificate_not_for_this_platform"
+        assert _logins() == logins and _unused_challenges() == unused     # the log-in challenge is spent
+        platform = file_holder(ca, "bjca", _institution(404, "严格策略公司"), algorithm="rsa",
+                               at=clock.now() - timedelta(days=1))
+        _bind(ca, strict, clock, supplier, platform)       # one issued for this platform binds …
+        assert _log_in(ca, strict, clock, platform).username == "strict-staff"      # … and logs in
 
 
 # -- through the API (the log-in page's certificate card) ------------------------------------------------

@@ -34,3 +34,18 @@ def test_a_broken_profile_is_reported_by_file_name(tmp_path):
         load_trust_list(tmp_path)
     with pytest.raises(TrustError, match="没有"):
         load_trust_list(tmp_path / "empty")
+
+
+def test_only_the_profiles_that_say_so_ask_for_the_platform_policy_at_log_in():
+    """R4: "others may still log in where the profile allows"; HBCA's profile does not allow it."""
+    trust = load_trust_list(CONFIG)
+    assert {p.id: p.login_requires_policy for p in trust.profiles} == {
+        "bjca": False, "cfca": False, "gdca": False, "hbca": True, "netca": False}
+
+
+def test_a_login_policy_setting_that_is_not_a_boolean_is_refused(tmp_path):
+    text = (CONFIG / "hbca.toml").read_text(encoding="utf-8").replace(
+        "login_requires_policy = true", 'login_requires_policy = "yes"')
+    (tmp_path / "hbca.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(TrustError, match="hbca.toml"):
+        load_trust_list(tmp_path)
