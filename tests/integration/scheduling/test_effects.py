@@ -214,7 +214,11 @@ def test_two_runners_racing_run_each_effect_once(new_uow, clock, engine, witness
         t.join(120)
     assert errors == []
     assert sorted(i for i, _ in ran) == sorted(ids)                    # each once, none twice
-    assert len({name for _, name in ran}) > 1                          # and they did race
+    if engine.dialect.name == "postgresql":
+        # row claims let the runners interleave: they did race. SQLite's single write lock may let one
+        # thread take every effect while the others wait (seen in a clean-clone run), which is
+        # correct behaviour, so there only "each once" is asserted.
+        assert len({name for _, name in ran}) > 1
     assert sorted(row[0] for row in witness_rows(engine)) == sorted(ids)
     with engine.connect() as conn:
         states = conn.execute(text("SELECT state, attempts, count(*) FROM scheduled_effect GROUP BY state, attempts"))
