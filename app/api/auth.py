@@ -3,8 +3,6 @@ recovery with a bound certificate (R20, ``/recovery/…``: the user names of the
 then a new password; each step proven by a fresh signed "login" challenge of ``POST /challenges``)."""
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
 import marshmallow as ma
@@ -17,7 +15,7 @@ from marshmallow import fields
 
 from app import context
 from app.api.certificates import ProofSchema
-from app.api.schemas import AccountSchema, CsrfTokenSchema, ErrorSchema, LoginSchema, SessionSchema
+from app.api.schemas import AccountSchema, CsrfTokenSchema, ErrorSchema, LoginSchema, SessionSchema, base64_bytes
 from app.auth.access import login_required
 from app.auth.sessions import end_session, start_session
 from app.auth.views import login_rate_limit
@@ -25,7 +23,6 @@ from app.certificates.proof import proof_settings, request_origin, session_key
 from app.extensions import limiter
 from bidding.accounts import services
 from bidding.certificates.login import recover_account, reset_password_with_certificate
-from bidding.errors import InvalidInput
 
 blp = Blueprint("api_auth", __name__, url_prefix="/api/v1", description="会话与账户 (session and account)")
 
@@ -90,13 +87,6 @@ class PasswordResetDoneSchema(ma.Schema):
     username = fields.String(required=True)
 
 
-def _signature(text: str) -> bytes:
-    try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise InvalidInput("签名不是有效的 base64 (the signature is not valid base64)", field="signature") from None
-
-
 @blp.route("/recovery/accounts")
 class RecoveredAccounts(MethodView):
     decorators = [limiter.shared_limit(login_rate_limit, scope="login", methods=["POST"])]
@@ -110,7 +100,7 @@ class RecoveredAccounts(MethodView):
     def post(self, proof: dict[str, Any]) -> dict[str, list[str]]:
         """找回用户名: the user names of the party whose bound certificate signed a "login" challenge."""
         usernames = recover_account(context.uow(), proof["challenge"], session_key(), request_origin(),
-                                    _signature(proof["signature"]), **proof_settings())
+                                    base64_bytes(proof["signature"], "signature", "签名"), **proof_settings())
         return {"usernames": usernames}
 
 
@@ -129,6 +119,7 @@ class RecoveredPassword(MethodView):
         """重置口令: a new password for one of the certificate's party's accounts, proven by a fresh
         signed "login" challenge. The lock-out is lifted and every session of the account ends."""
         account = reset_password_with_certificate(context.uow(), args["challenge"], session_key(), request_origin(),
-                                                  _signature(args["signature"]), username=args["username"],
+                                                  base64_bytes(args["signature"], "signature", "签名"),
+                                                  username=args["username"],
                                                   new_password=args["new_password"], **proof_settings())
         return {"username": account.username}

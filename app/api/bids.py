@@ -370,30 +370,24 @@ class BidWithdrawal(MethodView):
 _RECEIPT_DOC = dict(content_type=RECEIPT_TYPE, description="the receipt: CMS SignedData (DER) with its timestamp token")
 
 
-@blp.route("/bids/<string(maxlength=40):bid_id>/receipt")
-class BidReceiptFile(MethodView):
+def _receipt_file(name: str, action: str, summary: str) -> type[MethodView]:
+    """The view of one kind of receipt (``action``), for the bidder only."""
     @roles_required(SUPPLIER)
     @blp.response(200, {"type": "string", "format": "binary"}, **_RECEIPT_DOC)
     @blp.alt_response(401, **_401)
     @blp.alt_response(403, **_403)
     @blp.alt_response(404, **_404_BID)
-    def get(self, bid_id: str) -> Any:
-        """The bid's receipt (投标回执), for the bidder only: ``openssl cms -verify -inform DER``."""
-        bid, der = services.receipt_of(context.uow(), current_user, bid_id, SUBMITTED)
-        return receipt_response(der, bid, SUBMITTED)
+    def get(self: MethodView, bid_id: str) -> Any:
+        bid, der = services.receipt_of(context.uow(), current_user, bid_id, action)
+        return receipt_response(der, bid, action)
+    get.__doc__ = summary
+    return type(name, (MethodView,), {"get": get, "__doc__": summary})
 
 
-@blp.route("/bids/<string(maxlength=40):bid_id>/withdrawal-receipt")
-class BidWithdrawalReceiptFile(MethodView):
-    @roles_required(SUPPLIER)
-    @blp.response(200, {"type": "string", "format": "binary"}, **_RECEIPT_DOC)
-    @blp.alt_response(401, **_401)
-    @blp.alt_response(403, **_403)
-    @blp.alt_response(404, **_404_BID)
-    def get(self, bid_id: str) -> Any:
-        """The receipt of the bid's withdrawal, for the bidder only."""
-        bid, der = services.receipt_of(context.uow(), current_user, bid_id, WITHDRAWN)
-        return receipt_response(der, bid, WITHDRAWN)
+BidReceiptFile = blp.route("/bids/<string(maxlength=40):bid_id>/receipt")(_receipt_file(
+    "BidReceiptFile", SUBMITTED, "The bid's receipt (投标回执), for the bidder only: ``openssl cms -verify -inform DER``."))
+BidWithdrawalReceiptFile = blp.route("/bids/<string(maxlength=40):bid_id>/withdrawal-receipt")(_receipt_file(
+    "BidWithdrawalReceiptFile", WITHDRAWN, "The receipt of the bid's withdrawal, for the bidder only."))
 
 
 @blp.route("/tenders/<int:tender_id>/bids")

@@ -9,7 +9,6 @@ session and the request's origin (``app/certificates/proof.py`` says how); bindi
 from __future__ import annotations
 
 import base64
-import binascii
 from typing import Any
 
 import marshmallow as ma
@@ -21,7 +20,8 @@ from flask_wtf.csrf import generate_csrf
 from marshmallow import fields
 
 from app import context
-from app.api.schemas import ErrorSchema, SessionSchema
+from app.api.schemas import (DecryptionChallengeSchema, EncryptionCertificateSchema, ErrorSchema, SessionSchema,
+                             UnwrapAnswerSchema, base64_bytes)
 from app.auth.access import roles_required
 from app.auth.sessions import start_session
 from app.auth.views import login_rate_limit
@@ -34,11 +34,9 @@ from app.extensions import limiter
 from bidding.accounts.models import Role
 from bidding.certificates import services
 from bidding.certificates.challenges import issue_challenge
-from bidding.certificates.decryption import MAX_ANSWER_BYTES
 from bidding.certificates.login import login_with_certificate
 from bidding.certificates.models import ChallengePurpose
 from bidding.certificates.services import SEAL_IMAGE_MAX_BYTES
-from bidding.errors import InvalidInput
 from pki.seal import SEAL_KINDS, Seal
 
 blp = Blueprint("api_certificates", __name__, url_prefix="/api/v1",
@@ -46,7 +44,6 @@ blp = Blueprint("api_certificates", __name__, url_prefix="/api/v1",
 
 STAFF = (Role.SUPPLIER_STAFF, Role.AGENCY_STAFF, Role.PURCHASER_STAFF)
 MAX_SIGNATURE_B64 = 96 * 1024      # a detached signature with a chain is a few KiB
-MAX_CERTIFICATE_B64 = 16 * 1024
 
 
 class ChallengeRequestSchema(ma.Schema):
@@ -111,31 +108,8 @@ class BindingStatusSchema(ma.Schema):
     days_left = fields.Integer(required=True)
 
 
-class EncryptionProofRequestSchema(ma.Schema):
-    certificate = fields.String(required=True, validate=ma.validate.Length(1, MAX_CERTIFICATE_B64),
-                                metadata={"description": "the encryption certificate to bind, DER, base64"})
-
-
-class EncryptionProofSchema(ma.Schema):
+class EncryptionProofSchema(DecryptionChallengeSchema):
     id = fields.Integer(required=True, metadata={"description": "the proof (a one-time challenge) to answer"})
-    fingerprint_sha256 = fields.String(required=True)
-    subject = fields.String(required=True)
-    recipient_info = fields.String(required=True, metadata={"description": "DER RecipientInfo, base64: for /v1/unwrap"})
-    transport_certificate = fields.String(required=True, metadata={
-        "description": "the platform's transport certificate, DER, base64: the agent re-encrypts the key to it"})
-    expires_at = fields.DateTime(required=True)
-
-
-class EncryptionProofAnswerSchema(ma.Schema):
-    envelope = fields.String(required=True, validate=ma.validate.Length(1, MAX_ANSWER_BYTES * 4 // 3 + 4),
-                             metadata={"description": "the agent's /v1/unwrap envelope, base64"})
-
-
-def _b64(text: str, what: str) -> bytes:
-    try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise InvalidInput(f"{what}不是有效的 base64 ({what}: not valid base64)") from None
 
 
 @blp.route("/challenges")
@@ -174,15 +148,17 @@ class Certificates(MethodView):
         party = current_user.party
         seal = None
         if args["seal"]:
-            seal = Seal(party.name, party.credit_code or "", args["seal"]["kind"], _b64(args["seal"]["image"], "印章图片"))
-        return services.bind_certificate(context.uow(), party.id, _b64(args["signature"], "签名"), args["challenge"],
-                                         session_key(), request_origin(), seal=seal, **proof_settings())
+            seal = Seal(party.name, party.credit_code or "", args["seal"]["kind"],
+                        base64_bytes(args["seal"]["image"], "seal.image", "印章图片"))
+        signature = base64_bytes(args["signature"], "signature", "签名")
+        return services.bind_certificate(context.uow(), party.id, signature, args["challenge"], session_key(),
+                                         request_origin(), seal=seal, **proof_settings())
 
 
 @blp.route("/certificates/encryption-proofs")
 class EncryptionProofs(MethodView):
     @roles_required(*STAFF)
-    @blp.arguments(EncryptionProofRequestSchema)
+    @blp.arguments(EncryptionCertificateSchema)
     @blp.response(201, EncryptionProofSchema)
     @blp.alt_response(400, schema=ErrorSchema, description="证书无效、过期、吊销、不受信任或非加密证书 (certificate_*)")
     @blp.alt_response(401, schema=ErrorSchema, description="未登录 (not logged in)")
@@ -194,7 +170,7 @@ class EncryptionProofs(MethodView):
         and origin, used once): random data sealed to it, for the agent's /v1/unwrap."""
         transport = transport_certificate_der()
         proof = services.start_encryption_binding(context.uow(), current_user.party_id,
-                                                  _b64(args["certificate"], "证书"), session_key(), request_origin(),
+                                                  base64_bytes(args["certificate"], "certificate", "证书"), session_key(), request_origin(),
                                                   **proof_settings())
         return {"id": proof.challenge.id, "fingerprint_sha256": proof.fingerprint, "subject": proof.subject,
                 "recipient_info": base64.b64encode(proof.recipient_info).decode("ascii"),
@@ -205,7 +181,7 @@ class EncryptionProofs(MethodView):
 @blp.route("/certificates/encryption-proofs/<int:proof_id>")
 class EncryptionProof(MethodView):
     @roles_required(*STAFF)
-    @blp.arguments(EncryptionProofAnswerSchema)
+    @blp.arguments(UnwrapAnswerSchema)
     @blp.response(201, BindingSchema)
     @blp.alt_response(400, schema=ErrorSchema, description="验证已用、超时、属于其他会话或来源，解密验证未通过，证书无效 "
                                                             "(challenge_*, encryption_proof_failed, certificate_*)")
@@ -215,7 +191,7 @@ class EncryptionProof(MethodView):
     @blp.alt_response(503, schema=ErrorSchema, description="平台传输证书未配置 (self_test_unavailable)")
     def post(self, args: dict[str, Any], proof_id: int) -> Any:
         """Finish the proof with the agent's answer: the encryption certificate is bound (no seal)."""
-        answer = _b64(args["envelope"], "应答")
+        answer = base64_bytes(args["envelope"], "envelope", "应答")
         certificate, key = transport_credentials()
         return services.finish_encryption_binding(context.uow(), current_user.party_id, proof_id, session_key(),
                                                   request_origin(), answer, transport_key=key,
@@ -234,7 +210,8 @@ class CertificateSession(MethodView):
     def post(self, args: dict[str, Any]) -> dict[str, Any]:
         """Log in with a certificate bound to the party: a new session cookie and its CSRF token."""
         account = login_with_certificate(context.uow(), args["challenge"], session_key(), request_origin(),
-                                         _b64(args["signature"], "签名"), username=args["username"],
+                                         base64_bytes(args["signature"], "signature", "签名"),
+                                         username=args["username"],
                                          address=request.remote_addr, **proof_settings())
         start_session(account)
         return {"account": account, "csrf_token": generate_csrf()}

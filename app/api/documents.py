@@ -12,8 +12,6 @@ The same use cases as the pages (``bidding.documents.services``).
 """
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
 import marshmallow as ma
@@ -24,7 +22,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 
 from app import context
-from app.api.schemas import ErrorSchema
+from app.api.schemas import ErrorSchema, base64_bytes
 from app.auth.access import roles_required
 from app.documents.common import file_store, stamping
 from app.documents.views import pdf_response
@@ -32,7 +30,6 @@ from app.routing import ROW_ID_MAX
 from bidding.accounts.models import Role
 from bidding.documents import services
 from bidding.documents.models import Document
-from bidding.errors import InvalidInput
 
 blp = Blueprint("api_documents", __name__, url_prefix="/api/v1",
                 description="平台文件与电子签章 (documents and stamping)")
@@ -185,9 +182,6 @@ class StampSignature(MethodView):
     @blp.alt_response(503, schema=ErrorSchema, description="时间戳服务不可用 (tsa_unavailable)")
     def post(self, args: dict[str, Any], session_id: int) -> Any:
         """Embed the agent's signature with the platform's timestamp: the document's new revision."""
-        try:
-            der = base64.b64decode(args["signature"], validate=True)
-        except (binascii.Error, ValueError):
-            raise InvalidInput("签名须为 base64 编码的 DER (the signature must be base64 DER)", field="signature") from None
+        der = base64_bytes(args["signature"], "signature", "签名")
         return services.complete_stamp(context.uow(), stamping(), session_id,
                                        current_user.party_id, der)

@@ -4,7 +4,6 @@ as the pages (``app/parties``)."""
 from __future__ import annotations
 
 import base64
-import binascii
 from typing import Any
 
 import marshmallow as ma
@@ -16,7 +15,7 @@ from flask_smorest.fields import Upload
 from marshmallow import fields
 
 from app import context
-from app.api.schemas import ErrorSchema, PartySchema
+from app.api.schemas import ErrorSchema, PartySchema, base64_bytes
 from app.auth.access import roles_required
 from app.parties.common import STAFF, file_store, held_crls, licence_limit, party_view, read_upload
 from app.trust import trust_list
@@ -216,10 +215,7 @@ class CommitmentLetter(MethodView):
     @blp.alt_response(403, schema=ErrorSchema, description="仅供应商经办人 (supplier staff only)")
     def post(self, body: dict[str, str]) -> dict[str, Any]:
         """Keep the supplier's signature over the letter (a certificate bound to the party must sign)."""
-        try:
-            der = base64.b64decode(body["signature"], validate=True)
-        except (binascii.Error, ValueError):
-            raise InvalidInput("签名须为 base64 编码的 DER (the signature must be base64 DER)", field="signature")
+        der = base64_bytes(body["signature"], "signature", "签名")
         if len(der) > MAX_SIGNATURE:
             raise InvalidInput("签名过大 (the signature is too large)", field="signature")
         letter = commitment.sign_commitment_letter(context.uow(), current_user.party_id, der, trust=trust_list(),

@@ -2,11 +2,54 @@
 document's components."""
 from __future__ import annotations
 
+import base64
+import binascii
+
 import marshmallow as ma
 from marshmallow import fields
 
 from bidding.accounts.models import Role
+from bidding.certificates.decryption import MAX_ANSWER_BYTES
+from bidding.errors import InvalidInput
 from bidding.parties.models import PartyKind
+
+#: A certificate in a request (DER, base64): far larger than any real one.
+MAX_CERTIFICATE_B64 = 16 * 1024
+
+
+def base64_bytes(text: str, field: str, what: str) -> bytes:
+    """The bytes of a base64 request member ``field`` (``what`` names it in the message); text
+    that is not strict base64 is the client's mistake (400 ``invalid_input``), not a 500."""
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInput(f"{what}不是有效的 base64 ({field}: not valid base64)", field=field) from None
+
+
+class EncryptionCertificateSchema(ma.Schema):
+    """An encryption certificate to test or to bind by proof of decryption."""
+
+    certificate = fields.String(required=True, validate=ma.validate.Length(1, MAX_CERTIFICATE_B64),
+                                metadata={"description": "the encryption certificate, DER, base64"})
+
+
+class DecryptionChallengeSchema(ma.Schema):
+    """Random data sealed to an encryption certificate, for the agent's ``/v1/unwrap``: the self-test
+    and the binding of an encryption-only certificate answer the same way (their ``id`` differs)."""
+
+    fingerprint_sha256 = fields.String(required=True)
+    subject = fields.String(required=True)
+    recipient_info = fields.String(required=True, metadata={"description": "DER RecipientInfo, base64: for /v1/unwrap"})
+    transport_certificate = fields.String(required=True, metadata={
+        "description": "the platform's transport certificate, DER, base64: the agent re-encrypts the key to it"})
+    expires_at = fields.DateTime(required=True)
+
+
+class UnwrapAnswerSchema(ma.Schema):
+    """The agent's ``/v1/unwrap`` answer, posted back to the platform."""
+
+    envelope = fields.String(required=True, validate=ma.validate.Length(1, MAX_ANSWER_BYTES * 4 // 3 + 4),
+                             metadata={"description": "the agent's /v1/unwrap envelope, base64"})
 
 
 class ErrorDetailSchema(ma.Schema):

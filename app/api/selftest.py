@@ -8,7 +8,6 @@ outcome. The pending test lives in this session only (``app/certificates/selftes
 from __future__ import annotations
 
 import base64
-import binascii
 from typing import Any
 
 import marshmallow as ma
@@ -17,7 +16,8 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 
 from app import context
-from app.api.schemas import ErrorSchema
+from app.api.schemas import (DecryptionChallengeSchema, EncryptionCertificateSchema, ErrorSchema, UnwrapAnswerSchema,
+                             base64_bytes)
 from app.auth.access import roles_required
 from app.certificates.proof import proof_settings
 from app.certificates.selftest_views import (
@@ -27,37 +27,14 @@ from app.certificates.selftest_views import (
     transport_certificate_der,
     transport_credentials,
 )
-from bidding.certificates.selftest import (
-    MAX_ANSWER_BYTES,
-    finish_self_test,
-    start_self_test,
-)
-from bidding.errors import InvalidInput
+from bidding.certificates.selftest import finish_self_test, start_self_test
 
 blp = Blueprint("api_selftest", __name__, url_prefix="/api/v1",
                 description="数字证书加解密测试 (certificate encryption/decryption self-test, R11)")
 
-MAX_CERTIFICATE_B64 = 16 * 1024
 
-
-class SelfTestRequestSchema(ma.Schema):
-    certificate = fields.String(required=True, validate=ma.validate.Length(1, MAX_CERTIFICATE_B64),
-                                metadata={"description": "the encryption certificate to test, DER, base64"})
-
-
-class SelfTestStartedSchema(ma.Schema):
+class SelfTestStartedSchema(DecryptionChallengeSchema):
     id = fields.String(required=True)
-    fingerprint_sha256 = fields.String(required=True)
-    subject = fields.String(required=True)
-    recipient_info = fields.String(required=True, metadata={"description": "DER RecipientInfo, base64: for /v1/unwrap"})
-    transport_certificate = fields.String(required=True, metadata={
-        "description": "the platform's transport certificate, DER, base64: the agent re-encrypts the key to it"})
-    expires_at = fields.DateTime(required=True)
-
-
-class SelfTestAnswerSchema(ma.Schema):
-    envelope = fields.String(required=True, validate=ma.validate.Length(1, MAX_ANSWER_BYTES * 4 // 3 + 4),
-                             metadata={"description": "the agent's /v1/unwrap envelope, base64"})
 
 
 class SelfTestResultSchema(ma.Schema):
@@ -69,17 +46,10 @@ class SelfTestResultSchema(ma.Schema):
     subject = fields.String(required=True)
 
 
-def _b64(text: str, what: str) -> bytes:
-    try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise InvalidInput(f"{what}不是有效的 base64 ({what}: not valid base64)") from None
-
-
 @blp.route("/self-test")
 class SelfTests(MethodView):
     @roles_required(*STAFF)
-    @blp.arguments(SelfTestRequestSchema)
+    @blp.arguments(EncryptionCertificateSchema)
     @blp.response(201, SelfTestStartedSchema)
     @blp.alt_response(400, schema=ErrorSchema, description="证书无效、过期、吊销或不受信任 (certificate_*)")
     @blp.alt_response(401, schema=ErrorSchema, description="未登录 (not logged in)")
@@ -88,7 +58,8 @@ class SelfTests(MethodView):
     def post(self, args: dict[str, Any]) -> dict[str, Any]:
         """Start a self-test (5 minutes): random data sealed to the certificate."""
         transport = transport_certificate_der()
-        started = start_self_test(context.uow(), _b64(args["certificate"], "证书"), **proof_settings())
+        certificate = base64_bytes(args["certificate"], "certificate", "证书")
+        started = start_self_test(context.uow(), certificate, **proof_settings())
         keep_pending(started.pending)
         pending = started.pending
         return {"id": pending.id, "fingerprint_sha256": pending.fingerprint, "subject": pending.subject,
@@ -100,7 +71,7 @@ class SelfTests(MethodView):
 @blp.route("/self-test/<string:test_id>")
 class SelfTest(MethodView):
     @roles_required(*STAFF)
-    @blp.arguments(SelfTestAnswerSchema)
+    @blp.arguments(UnwrapAnswerSchema)
     @blp.response(200, SelfTestResultSchema)
     @blp.alt_response(400, schema=ErrorSchema, description="测试已超时或请求无效 (self_test_expired)")
     @blp.alt_response(401, schema=ErrorSchema, description="未登录 (not logged in)")
@@ -109,7 +80,7 @@ class SelfTest(MethodView):
     @blp.alt_response(503, schema=ErrorSchema, description="平台传输证书未配置 (self_test_unavailable)")
     def post(self, args: dict[str, Any], test_id: str) -> Any:
         """Finish the self-test with the agent's answer: the outcome, success or which step failed."""
-        answer = _b64(args["envelope"], "应答")
+        answer = base64_bytes(args["envelope"], "envelope", "应答")
         certificate, key = transport_credentials()
         pending = take_pending(test_id)
         return finish_self_test(context.uow(), pending, answer, transport_key=key, transport_certificate=certificate)
