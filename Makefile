@@ -22,10 +22,11 @@ APT_PACKAGES := openssl time softhsm2 postgresql poppler-utils chromium libnss3-
 REQUIRED_TOOLS := openssl softhsm2-util pdfsig pdftoppm pdffonts certutil pkcs11-tool runuser /usr/bin/time \
                   /usr/lib/chromium/chromium
 
-.PHONY: help run test setup system venv db check-tools clean clean-instance
+.PHONY: help run demo test setup system venv db check-tools clean clean-instance
 
 help:
 	@echo "make run             set up and serve on http://$(HOST):$(PORT) (gunicorn, gthread)"
+	@echo "make demo            set up, then run one tender end to end (instance/demo/scenario/)"
 	@echo "make test            set up and run the whole test suite"
 	@echo "make setup           Debian packages, .venv, database migrations"
 	@echo "make clean           remove .venv and caches (keeps instance/)"
@@ -70,10 +71,19 @@ check-tools: system
 # http://$HOST:$PORT) goes into the CRL addresses of the certificates setup-dev issues and the pages.
 run: export HOST := $(HOST)
 run: export PORT := $(PORT)
+# The scheduler process (flask scheduler: closing, opening windows, notices, housekeeping) runs
+# beside the web server and stops with it.
 run: setup
 	$(FLASK) setup-dev
-	$(VENV)/bin/gunicorn --worker-class gthread --workers 2 --threads 16 --timeout 300 \
+	@$(FLASK) scheduler & scheduler=$$!; trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
+	  $(VENV)/bin/gunicorn --worker-class gthread --workers 2 --threads 16 --timeout 300 \
 	  --bind $(HOST):$(PORT) wsgi:app
+
+# One tender end to end with the demo parties on a clock the command advances (flask demo scenario):
+# its steps are printed, its receipts, PDFs and transcript left in instance/demo/scenario/.
+demo: setup
+	$(FLASK) setup-dev
+	$(FLASK) demo scenario
 
 # Each run gets its own temporary root (pytest's default /tmp/pytest-of-root is shared, and keeps
 # only the last three runs), so two runs on one machine cannot delete each other's files; the

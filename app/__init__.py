@@ -55,7 +55,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, *,
     from app.bids import bp as bids_bp
     from app.certificates import bp as certificates_bp
     from app.documents import bp as documents_bp
+    from app.experts import bp as experts_bp
     from app.main import bp as main_bp
+    from app.opening import bp as opening_bp
     from app.operator import bp as operator_bp
     from app.parties import bp as parties_bp
     from app.pkiweb import bp as pkiweb_bp
@@ -74,8 +76,10 @@ def create_app(test_config: Mapping[str, Any] | None = None, *,
     app.register_blueprint(agreements_bp)
     app.register_blueprint(tenders_bp)
     app.register_blueprint(bids_bp)
+    app.register_blueprint(opening_bp)
     app.register_blueprint(verify_bp)
     app.register_blueprint(operator_bp)
+    app.register_blueprint(experts_bp)
     init_api(app)
 
     @app.context_processor

@@ -17,5 +17,9 @@ from bidding.scheduling import models as _scheduling_models  # noqa: F401  (regi
 from bidding.notify import models as _notify_models  # noqa: F401  (registers the outbox)
 from bidding.bids import models as _bid_models  # noqa: F401  (registers bids, their recipients, receipts, uploads)
 from bidding.bids import pending as _bid_pending  # noqa: F401  (registers pending bids with the R10 guard)
+from bidding.bids import expiry as _bid_expiry  # noqa: F401  (warns bidders when an amendment outlasts their certificate)
+from bidding.opening import models as _opening_models  # noqa: F401  (registers opening keys, bid openings, the hall)
+from bidding.opening import effects as _opening_effects  # noqa: F401  (schedules the opening's effects at publication)
+from bidding.experts import models as _expert_models  # noqa: F401  (registers the expert pool, draws, codes, event certificates)
 
 __all__ = ["Base", "UTCDateTime"]

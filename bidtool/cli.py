@@ -14,6 +14,14 @@
     bidtool inspect FILE
     bidtool receipt-verify    --ca ROOT [--ca …] [--untrusted FILE] [--crl FILE] [--export-token FILE] RECEIPT
     bidtool transcript-verify --ca ROOT [--ca …] [--untrusted FILE] [--crl FILE] [--events] TRANSCRIPT
+    bidtool login   --platform URL (--key … | --token LABEL | --pkcs11 …) --cert CERT [--username NAME]
+                    [--session FILE]                                                  (bidtool/login.py)
+    bidtool logout  [--session FILE]
+    bidtool tenders [--mine] [--json] [--platform URL] [--session FILE]
+    bidtool submit  TENDER ENVELOPE [--receipt FILE] [--force] [--ca ROOT …] [--chunk-size BYTES] [--retries N]
+    bidtool withdraw BID [--receipt FILE] [--force] [--ca ROOT …]
+    bidtool open    TENDER (--key … | --token LABEL | --pkcs11 …) --cert ENC_CERT --sign-cert CERT
+                    [--sign-key FILE | --sign-token LABEL | --sign-pkcs11 URI] [--chain FILE]   (docs/opening.md)
     bidtool agent   --origin URL [--origin …] (--pkcs11 URI | --key KEYFILE --cert CERT)… [--config FILE]
                     [--port PORT] [--allow-no-origin] [--chain FILE] [--state-dir DIR]   (docs/agent.md)
 
@@ -39,7 +47,11 @@ from typing import Sequence
 from bidtool.agent.command import add_parser as add_agent_parser
 from bidtool.errors import EXIT_CRYPTO, ToolError, classify, one_line
 from bidtool.parser import BidtoolParser
+from bidtool.login import add_parsers as add_login_parsers
+from bidtool.opening import add_parsers as add_opening_parsers
 from bidtool.receipts import add_parsers as add_receipt_parsers
+from bidtool.submit import add_parsers as add_submit_parsers
+from bidtool.tenders import add_parsers as add_tender_parsers
 from bidtool.paths import input_file, output_file, read_input
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -82,10 +94,13 @@ def _secret(env: str | None, prompt: str) -> bytes | None:
 
 
 def _key(args) -> tuple:
-    """A KeyOps from --key FILE (PKCS#8/PKCS#12/PEM) or --pkcs11 URI, checked against --cert."""
+    """A KeyOps from --key FILE (PKCS#8/PKCS#12/PEM), --pkcs11 URI or --token LABEL, checked against --cert."""
     from pki.keyops import FileKey
     from pki.keys import KeyError_, key_matches_certificate, load_pkcs12, load_private_key
     cert = _cert(args.cert)
+    if getattr(args, "token", None):
+        from bidtool.tokens import key_uri
+        args.pkcs11 = key_uri(args.token, cert)
     if args.pkcs11:
         from pki.pkcs11.uri import Pkcs11UriError, parse
         from pki.pkcs11 import TokenError, open_key
@@ -430,6 +445,8 @@ def _key_options(p) -> None:
     g.add_argument("--key", metavar="FILE", help="私钥文件：PKCS#8 PEM/DER（明文或加密）或 PKCS#12 "
                    "(private key file: PKCS#8 PEM/DER, plain or encrypted, or PKCS#12 .p12/.pfx)")
     g.add_argument("--pkcs11", metavar="URI", help="令牌上私钥的 PKCS#11 URI (RFC 7512 URI of a key on a token)")
+    g.add_argument("--token", metavar="LABEL", help="令牌标签：使用令牌上与 --cert 配对的私钥 "
+                   "(token label: the key on that token paired with --cert)")
     p.add_argument("--pass-env", metavar="VAR", help="存放私钥文件口令的环境变量名 "
                    "(environment variable holding the key file's password)")
     p.add_argument("--pin-env", metavar="VAR", help="存放令牌 PIN 码的环境变量名 (environment variable holding the token PIN)")
@@ -572,6 +589,10 @@ def build_parser() -> BidtoolParser:
     p.set_defaults(run=cmd_inspect)
 
     add_receipt_parsers(sub)    # receipt-verify, transcript-verify: bidtool/receipts.py
+    add_login_parsers(sub)      # login, logout: bidtool/login.py
+    add_tender_parsers(sub)     # tenders: bidtool/tenders.py
+    add_submit_parsers(sub)     # submit, withdraw: bidtool/submit.py
+    add_opening_parsers(sub)    # open: bidtool/opening.py
     add_agent_parser(sub)       # the local signing agent: bidtool/agent/command.py
     return parser
 

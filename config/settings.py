@@ -23,6 +23,10 @@ Environment variables that override settings:
   machine (``AGENT_URL``, default ``http://127.0.0.1:8765``).
 - ``EBID_NOTIFIER``: the notifier that delivers outbound messages (``NOTIFIER``, ``"module:factory"``;
   default the development outbox, ``app.scheduler.notifier:outbox_notifier``).
+- ``EBID_OPENING_KEY_SECRET``: the secret the per-tender opening keys are kept under
+  (``OPENING_KEY_SECRET``, docs/opening.md); unset, it is derived from ``SECRET_KEY`` (development).
+- ``EBID_PLATFORM_TOKEN_PIN``: the user PIN of the platform's token (``PLATFORM_TOKEN_PIN``; experts'
+  event keys live on it); unset, the file ``<instance>/platform_token_pin`` (development).
 - ``EBID_RATELIMIT_STORAGE``: where rate-limit counters live (``RATELIMIT_STORAGE_URI``, default
   ``memory://``, per process); a scaled set-up needs a shared store, e.g. ``redis://host:6379``.
 """
@@ -85,12 +89,22 @@ class BaseConfig:
     SCHEDULER_INTERVAL_SECONDS = 2.0
     SCHEDULER_LEASE_SECONDS = 60.0
     SCHEDULER_BATCH = 100
+    # Every so often the scheduler purges expired uploads and stamp sessions' files (0: never; the
+    # tests keep it off, so the effects of a test are only its own).
+    HOUSEKEEPING_INTERVAL_SECONDS = 3600.0
     NOTIFIER = "app.scheduler.notifier:outbox_notifier"
     # Bid uploads (docs/uploads.md): largest envelope, largest chunk of one PATCH request, how long
     # an unfinished upload lives (never past the bid deadline).
     BID_MAX_SIZE = 2 * 1024 ** 3
     BID_MAX_CHUNK = 8 * 1024 ** 2
     BID_UPLOAD_LIFETIME_SECONDS = 24 * 3600
+    # The platform's own token (SoftHSM2 in development): experts' event keys are generated and used
+    # on it (docs/experts.md). Its PIN: EBID_PLATFORM_TOKEN_PIN, else <instance>/platform_token_pin,
+    # which `flask setup-dev` writes when it makes the token. EXPERT_CA_PROFILE: the development CA
+    # profile issuing event certificates (None: the first with an EC chain).
+    PLATFORM_TOKEN_LABEL = "ebid-platform"
+    PLATFORM_TOKEN_PIN: str | None = None
+    EXPERT_CA_PROFILE: str | None = None
 
 
 class DevelopmentConfig(BaseConfig):
@@ -102,6 +116,7 @@ class TestingConfig(BaseConfig):
     TESTING = True
     WTF_CSRF_ENABLED = False    # tests that check CSRF switch it back on
     LOG_LEVEL = "WARNING"
+    HOUSEKEEPING_INTERVAL_SECONDS = 0.0
 
 
 class ProductionConfig(BaseConfig):
@@ -167,5 +182,7 @@ def load_settings(env: str | None, instance_path: Path) -> dict[str, Any]:
         RATELIMIT_STORAGE_URI=os.environ.get("EBID_RATELIMIT_STORAGE", cls.RATELIMIT_STORAGE_URI),
         AGENT_URL=os.environ.get("EBID_AGENT_URL", cls.AGENT_URL).rstrip("/"),
         NOTIFIER=os.environ.get("EBID_NOTIFIER", cls.NOTIFIER),
+        OPENING_KEY_SECRET=os.environ.get("EBID_OPENING_KEY_SECRET"),   # None: from SECRET_KEY (app/opening_keys.py)
+        PLATFORM_TOKEN_PIN=os.environ.get("EBID_PLATFORM_TOKEN_PIN"),   # None: <instance>/platform_token_pin (dev)
     )
     return settings

@@ -44,3 +44,8 @@ def demo_show() -> None:
         for c in p.certificates:
             click.echo(f"    {c.name:<16} {c.serial:X}  {c.key_uri or c.key_file}")
     click.echo(f"README: {demo_dir()}/<party>/README.txt; PIN/口令: {demo_dir() / 'SECRETS.txt'}")
+
+
+from app.cli.scenario import demo_scenario  # noqa: E402  (the scenario is its own module)
+
+demo_cli.add_command(demo_scenario)

@@ -13,6 +13,7 @@ from app.cli.common import OneLineCommand, refusals, softhsm_dir
 from app.cli.demo import run_demo_init
 from app.cli.devca import ensure_devca, print_devca
 from app.cli.tokens import describe
+from app.experts.support import ensure_platform_token
 
 
 @click.command("setup-dev", cls=OneLineCommand)
@@ -25,6 +26,9 @@ def setup_dev() -> None:
     with refusals():
         ca, chains, services = ensure_devca()
         print_devca(chains, services)
+        token_label, token_created = ensure_platform_token()
+        click.echo(f"setup-dev: 平台令牌 {token_label}（专家事件证书密钥）{'已创建 (created)' if token_created else '已存在 (exists)'}"
+                   f"，PIN 见 instance/platform_token_pin (platform token for experts' event keys)")
         summary = run_demo_init(ca)
         accounts = ensure_demo_accounts({p.key: p.party_id for p in summary.parties})
         warnings = _other_base_url(services[0].cert_path) + _locked_tokens(summary.parties)

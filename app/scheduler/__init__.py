@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 from flask import Flask
 
@@ -28,6 +29,33 @@ def register_handlers(app: Flask) -> None:
     """Register the handler of every effect kind (each area adds its own line here)."""
     from app.scheduler.notifier import notifier
     register_effect_handler(DELIVER, delivery_handler(notifier(app)))
+    from app.opening_keys import opening_keyring
+    from bidding.opening.effects import register_opening_handlers
+    register_opening_handlers(opening_keyring)      # runs inside run_due's app context
+    _housekeeping(app)
+
+
+def _housekeeping(app: Flask) -> None:
+    """The recurring purge (:mod:`bidding.housekeeping`): its handler, and one purge owed (seeded at
+    every start, idempotent), every ``HOUSEKEEPING_INTERVAL_SECONDS`` (config/settings.py; 0 turns
+    it off, as the testing settings do)."""
+    from app.bids.common import bid_store
+    from app.extensions import db
+    from bidding import housekeeping
+    seconds = float(app.config["HOUSEKEEPING_INTERVAL_SECONDS"])
+    if seconds <= 0:
+        return
+    interval = timedelta(seconds=seconds)
+    with app.app_context():
+        stores = housekeeping.Stores(bids=bid_store(), files=Path(app.config["FILE_STORE"]))
+        register_effect_handler(housekeeping.PURGE, housekeeping.purge_handler(stores, interval))
+        uow = UnitOfWork(db.session, app.extensions["clock"], SCHEDULER_ACTOR)
+        try:
+            with uow:
+                housekeeping.ensure_scheduled(uow, interval)
+                uow.commit()
+        finally:
+            db.session.remove()
 
 
 def run_due(app: Flask, *, limit: int | None = None, lease: timedelta | None = None,

@@ -95,14 +95,17 @@ class OpenedBid:
     signer_code: str | None
 
 
-def open_bid(envelope_path: Path, out_dir: Path, *, key: KeyOps, certificate: AnyCertificate,
-             trust_roots: Sequence[AnyCertificate], intermediates: Sequence[AnyCertificate] = (),
+def open_bid(envelope_path: Path, out_dir: Path, *, key: KeyOps | None = None,
+             certificate: AnyCertificate | None = None, content_key: bytes | None = None, trust_roots: Sequence[AnyCertificate], intermediates: Sequence[AnyCertificate] = (),
              identify: Callable[[AnyCertificate], str | None], expect_tender: str | None = None,
              expect_bidder: str | None = None, at: datetime | None = None, replace: bool = False,
              progress: Progress | None = None) -> OpenedBid:
     """Decrypt, check everything, and only then publish ``out_dir`` (``files/``, ``manifest.json``,
     ``manifest.sig``). The order is the point: nothing untrusted is parsed or written out before
     the signature over the raw manifest bytes checked out.
+
+    The envelope is opened with ``key`` and its ``certificate`` (the bidder's), or with a
+    ``content_key`` already released (the platform at the opening, docs/opening.md).
 
     1. decrypt the envelope into a staging folder beside ``out_dir`` (:mod:`bidding.bids.output`);
     2. scan the archive's headers: order, types, no name twice; read manifest.json and
@@ -117,9 +120,14 @@ def open_bid(envelope_path: Path, out_dir: Path, *, key: KeyOps, certificate: An
     Folders above ``out_dir`` that do not exist are made at step 6 only: a refused bid creates no
     folder anywhere (until then the staging folder sits in the nearest existing folder above).
     """
+    if content_key is None and (key is None or certificate is None):
+        raise TypeError("open_bid needs key and certificate, or content_key")
     with output.staged_output(out_dir, replace=replace) as staging:
         archive_path = staging.path / "archive.tar"
-        envelope.decrypt_file(envelope_path, archive_path, key=key, certificate=certificate, progress=progress)
+        if content_key is not None:
+            envelope.decrypt_with_content_key(envelope_path, archive_path, content_key, progress=progress)
+        else:
+            envelope.decrypt_file(envelope_path, archive_path, key=key, certificate=certificate, progress=progress)
         with open(archive_path, "rb") as fh:
             archive_path.unlink()       # held open only: never published
             scanned = scan_archive(fh)

@@ -61,21 +61,39 @@ def seal_random(certificate: object, size: int = RANDOM_BYTES) -> SealedRandom:
     return SealedRandom(hashlib.sha256(value).hexdigest(), envelope, info.dump())
 
 
-def check_answer(envelope: bytes, digest: str, answer: bytes, *, transport_key: KeyOps,
-                 transport_certificate: object) -> str:
-    """The outcome (a key of :data:`OUTCOMES`) of the agent's ``answer`` for the sealed ``envelope``."""
+class AnswerRefused(Exception):
+    """The agent's answer does not open the envelope; ``outcome`` is a key of :data:`OUTCOMES`."""
+
+    def __init__(self, outcome: str) -> None:
+        super().__init__(outcome)
+        self.outcome = outcome
+
+
+def open_sealed(envelope: bytes, answer: bytes, *, transport_key: KeyOps, transport_certificate: object) -> bytes:
+    """The plaintext of ``envelope``, opened with the content key of the agent's ``answer`` (an
+    envelope to the transport certificate); :class:`AnswerRefused` saying which step failed."""
     if len(answer) > MAX_ANSWER_BYTES:
-        return "answer_unreadable"
+        raise AnswerRefused("answer_unreadable")
     content_key = io.BytesIO()
     try:
         decrypt_stream(io.BytesIO(answer), content_key, key=transport_key, certificate=transport_certificate)
     except PkiError:
-        return "answer_unreadable"
+        raise AnswerRefused("answer_unreadable") from None
     plain = io.BytesIO()
     try:
         decrypt_with_content_key(io.BytesIO(envelope), plain, content_key.getvalue())
     except (EnvelopeError, PkiError, ValueError):
-        return "content_key_wrong"
-    if not secrets.compare_digest(hashlib.sha256(plain.getvalue()).hexdigest(), digest):
+        raise AnswerRefused("content_key_wrong") from None
+    return plain.getvalue()
+
+
+def check_answer(envelope: bytes, digest: str, answer: bytes, *, transport_key: KeyOps,
+                 transport_certificate: object) -> str:
+    """The outcome (a key of :data:`OUTCOMES`) of the agent's ``answer`` for the sealed ``envelope``."""
+    try:
+        plain = open_sealed(envelope, answer, transport_key=transport_key, transport_certificate=transport_certificate)
+    except AnswerRefused as refused:
+        return refused.outcome
+    if not secrets.compare_digest(hashlib.sha256(plain).hexdigest(), digest):
         return "content_mismatch"
     return "success"

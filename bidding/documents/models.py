@@ -39,11 +39,12 @@ class DocumentKind(str, enum.Enum):
     TENDER_DOCUMENTS = "tender_documents"             # 招标文件 (uploaded by the agency, bidding.tenders)
     REVIEW_OPINION = "review_opinion"                 # 采购文件审核意见书 (the purchaser's, bidding.tenders)
     TENDER_AMENDMENT = "tender_amendment"             # 更正公告 (uploaded by the agency, bidding.tenders)
+    OPENING_RECORD = "opening_record"                 # 开标记录 (generated after the window, bidding.opening.record)
 
     @property
     def label(self) -> str:
         return {"delegation_agreement": "委托协议", "tender_documents": "招标文件", "review_opinion": "采购文件审核意见书",
-                "tender_amendment": "更正公告"}[self.value]
+                "tender_amendment": "更正公告", "opening_record": "开标记录"}[self.value]
 
 
 class Document(Base):

@@ -8,7 +8,8 @@ whose outbox operators read at ``/operator/outbox``), retrying with back-off whe
 """
 from bidding.notify.models import MessageState, OutboxMessage
 from bidding.notify.notifier import Notifier, Outgoing, OutboxNotifier
-from bidding.notify.services import DELIVER, Notification, OutboxEntry, delivery_handler, notify, outbox_entries
+from bidding.notify.services import (DELIVER, Notification, OutboxEntry, delivery_handler, notify, notify_contact,
+                                     outbox_entries)
 
 __all__ = ["DELIVER", "MessageState", "Notification", "Notifier", "Outgoing", "OutboxEntry", "OutboxMessage",
-           "OutboxNotifier", "delivery_handler", "notify", "outbox_entries"]
+           "OutboxNotifier", "delivery_handler", "notify", "notify_contact", "outbox_entries"]

@@ -47,6 +47,23 @@ def notify(uow: UnitOfWork, *, party_id: int | None = None, account_id: int | No
         raise InvalidInput("通知链接须为站内路径 (a notice's link is a path on the platform)")
     recipients = _recipients(uow, party_id, account_id)
     notice = add_notice(uow, f"{subject}：{text}", party_id=party_id, account_id=account_id)
+    return Notification(notice, _queue(uow, notice, recipients, subject, text, link))
+
+
+def notify_contact(uow: UnitOfWork, *, recipient: str, subject: str, text: str) -> Notification:
+    """Send one message to someone outside the platform's accounts (an expert's phone or e-mail,
+    ``recipient``), through the same outbox and notifier. The in-platform notice keeps only the
+    subject (no party or account sees it); the message carries ``text``. Caller's transaction."""
+    subject, text, recipient = subject.strip(), text.strip(), recipient.strip()
+    if not subject or len(subject) > SUBJECT_LENGTH or not text or not recipient or len(recipient) > SUBJECT_LENGTH:
+        raise InvalidInput("通知须有收件人、标题（至多 200 字）和正文 (a message needs a recipient, a subject and a text)")
+    notice = add_notice(uow, subject)
+    return Notification(notice, _queue(uow, notice, [(None, None, recipient)], subject, text, None))
+
+
+def _queue(uow: UnitOfWork, notice: Notice, recipients: list[tuple[int | None, int | None, str]], subject: str,
+           text: str, link: str | None) -> list[OutboxMessage]:
+    """One queued outbox message per recipient, each with its delivery effect."""
     now = uow.clock.now()
     messages = []
     for recipient_party, account, label in recipients:
@@ -56,7 +73,7 @@ def notify(uow: UnitOfWork, *, party_id: int | None = None, account_id: int | No
         uow.session.flush()
         schedule_effect(uow, DELIVER, message.id, now)
         messages.append(message)
-    return Notification(notice, messages)
+    return messages
 
 
 def delivery_handler(notifier: Notifier) -> EffectHandler:

@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from bidding.accounts.models import Role
 from bidding.agreements.models import AgreementState, DelegationAgreement
 from bidding.agreements.services import PROCUREMENT_METHODS, beijing_today, require_filed_agreement
+from bidding.certificates.models import BindingState, CertificateBinding
 from bidding.documents.models import Document, DocumentRevision, DocumentSigner
 from bidding.notify import notify
 from bidding.parties.models import Party, PartyKind
@@ -168,7 +169,21 @@ def documents_ready(uow: UnitOfWork, tender: Tender) -> list[str]:
         missing.append(f"审核结论为“{tender.review_conclusion}”，须修改招标文件后重新审核")
     if review is not None and documents is not None and tender.reviewed_sha256 != documents.sha256:
         missing.append("审核意见书审核的不是当前的招标文件，须重新审核")
+    if documents is not None and _stamped_by_a_former_certificate(uow, documents):
+        missing.append("招标文件的签章证书已续期、变更或吊销，须重新上传并用现有证书签章")
+    if review is not None and _stamped_by_a_former_certificate(uow, review):
+        missing.append("审核意见书的签章证书已续期、变更或吊销，须用现有证书重新出具")
     return missing
+
+
+def _stamped_by_a_former_certificate(uow: UnitOfWork, revision: DocumentRevision) -> bool:
+    """Whether a signature in ``revision`` (any revision up to it) was made with a binding that is no
+    longer active: a draft does not hold its stamping certificates (R10 holds from publication), so a
+    certificate renewed, changed or revoked meanwhile means the documents are stamped again."""
+    states = uow.session.scalars(
+        select(CertificateBinding.state).join(DocumentRevision, DocumentRevision.signer_binding_id == CertificateBinding.id)
+        .where(DocumentRevision.document_id == revision.document_id, DocumentRevision.seq <= revision.seq))
+    return any(state != BindingState.ACTIVE for state in states)
 
 
 def _require_documents_ready(uow: UnitOfWork, tender: Tender) -> None:

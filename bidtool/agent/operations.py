@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from asn1crypto import cms, x509
 
+from bidding.opening.statement import build_key_release, sign_key_release
 from bidtool.agent.errors import BadRequest, UnsuitableCertificate
 from bidtool.agent.keystore import Credential, Keystore
 from bidtool.agent.pins import change_token_pin
@@ -82,12 +83,30 @@ class Operations:
         transport = self._transport_certificate(req.transport_certificate)
         recipient_info = _recipient_info(req.recipient_info)
         envelope.find_recipient_info([recipient_info], cred.certificate)    # before the PIN is used
+        signer = self.keystore.find(req.sign.certificate) if req.sign is not None else None
+        if signer is not None:
+            _check_signing_usage(signer.certificate)                        # before the PIN is used too
         with self.keystore.key(cred, req.pin) as key:
             content_key = envelope.unwrap_content_key(recipient_info, key, cred.certificate)
         out = io.BytesIO()
         info = envelope.encrypt_stream(io.BytesIO(content_key), out, recipients=[transport], size=len(content_key))
-        return {"envelope": b64(out.getvalue()), "format": info.format, "cipher": info.cipher,
-                "certificate": cred.id, "transport_certificate": certificate_id(transport)}
+        sealed = out.getvalue()
+        answer = {"envelope": b64(sealed), "format": info.format, "cipher": info.cipher,
+                  "certificate": cred.id, "transport_certificate": certificate_id(transport)}
+        if signer is not None and req.sign is not None and req.context is not None:
+            answer.update(self._sign_release(req, signer, cred, transport, sealed))
+        return answer
+
+    def _sign_release(self, req: UnwrapRequest, signer: Credential, cred: Credential, transport: x509.Certificate,
+                      sealed: bytes) -> dict[str, Any]:
+        """The key-release statement of the opening (docs/opening.md), signed by ``signer``."""
+        when = self.clock.now()
+        statement = build_key_release(context=req.context, envelope=sealed, recipient_info=req.recipient_info,
+                                      unwrapped_with=cred.certificate, opening_certificate=transport, signed_at=when)
+        with self.keystore.key(signer, req.sign.pin or req.pin) as key:
+            der = sign_key_release(statement, key=key, certificate=signer.certificate,
+                                   chain=self.keystore.chain_for(signer.certificate), signed_at=when)
+        return {"statement": b64(statement), "signature": b64(der), "signer": signer.id}
 
     def change_pin(self, req: PinRequest) -> dict[str, Any]:
         if req.certificate is not None:

@@ -21,7 +21,8 @@ from bidtool.agent.errors import BadRequest, PayloadTooLarge
 AGENT_VERSION = "1.0.0"
 PROTOCOL_VERSION = 1
 PREFIX = "/v1"
-CAPABILITIES = ("certificates", "sign", "sign-digest", "unwrap", "pin")
+#: "unwrap-sign": /v1/unwrap takes ``sign`` and ``context`` and signs the key-release statement (the opening).
+CAPABILITIES = ("certificates", "sign", "sign-digest", "unwrap", "unwrap-sign", "pin")
 
 MiB = 1 << 20
 #: Most data a page may have signed in one request (decoded); larger documents are hashed by the
@@ -92,6 +93,16 @@ class Fields:
             raise PayloadTooLarge(f"字段 {name} 过大，最多 {limit} 字节 (field {name!r} is larger than {limit} bytes)")
         return raw
 
+    def obj(self, name: str) -> Fields | None:
+        """An optional JSON object, read field by field like the request itself (None when absent)."""
+        self._read.add(name)
+        value = self._data.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise BadRequest(f"字段 {name} 须为 JSON 对象 (field {name!r} must be a JSON object)")
+        return Fields(value)
+
     def flag(self, name: str) -> bool:
         """An optional JSON boolean, false when absent."""
         self._read.add(name)
@@ -116,6 +127,9 @@ class Fields:
             raise BadRequest(f"字段 {name} 须为 4 至 64 个可打印 ASCII 字符 "
                              f"(field {name!r} must be 4 to 64 printable ASCII characters)")
         return value
+
+    def has(self, name: str) -> bool:
+        return self._data.get(name) is not None
 
     def done(self) -> None:
         extra = sorted(set(self._data) - self._read)
@@ -160,20 +174,48 @@ class SignRequest:
         return cls(cert, pin, content, digest, algorithm, pades)  # type: ignore[arg-type]
 
 
+#: The longest one-time context of a key-release statement (bidding.opening.statement.MAX_CONTEXT).
+MAX_CONTEXT = 512
+
+
+@dataclass(frozen=True)
+class SignWith:
+    """``/v1/unwrap``'s ``sign``: the signing certificate (and its PIN, default the unwrap PIN)."""
+
+    certificate: str
+    pin: str | None
+
+
 @dataclass(frozen=True)
 class UnwrapRequest:
     certificate: str
     pin: str
     recipient_info: bytes
     transport_certificate: bytes
+    #: the opening: sign the key-release statement with this certificate, over ``context``
+    sign: SignWith | None = None
+    context: str | None = None
 
     @classmethod
     def parse(cls, data: dict[str, Any]) -> "UnwrapRequest":
         f = Fields(data)
-        req = cls(f.text("certificate", max_length=64), f.pin("pin"),  # type: ignore[arg-type]
-                  f.base64("recipient_info"), f.base64("transport_certificate"))  # type: ignore[arg-type]
+        cert, pin = f.text("certificate", max_length=64), f.pin("pin")
+        recipient_info, transport = f.base64("recipient_info"), f.base64("transport_certificate")
+        sign_fields = f.obj("sign")
+        context = f.text("context", required=False, max_length=MAX_CONTEXT)
         f.done()
-        return req
+        sign = None
+        if sign_fields is not None:
+            sign = SignWith(sign_fields.text("certificate", max_length=64),  # type: ignore[arg-type]
+                            sign_fields.pin("pin") if sign_fields.has("pin") else None)
+            sign_fields.done()
+            if context is None:
+                raise BadRequest("sign 须与 context 一起给出 (sign needs the context of the opening)")
+        elif context is not None:
+            raise BadRequest("context 只与 sign 一起使用 (context goes with sign only)")
+        if context is not None and not re.fullmatch(r"[\x21-\x7e]+", context):
+            raise BadRequest("context 须为可打印 ASCII 字符 (context must be printable ASCII without spaces)")
+        return cls(cert, pin, recipient_info, transport, sign, context)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

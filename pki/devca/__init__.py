@@ -18,11 +18,11 @@ from pki.devca.errors import (AlgorithmNotOffered, AlreadyRevoked, CertificateEx
                               SubjectChangeRefused, UnknownCertificate)
 from pki.devca.keys import PublicKeyInput
 from pki.devca.records import CaChain, IssuedCertificate, ServiceCertificate, ServiceFiles
-from pki.devca.rules import (AUTO, CRL_REASONS, CRL_VALIDITY, INTERMEDIATE_YEARS, KEY_USAGE, PURPOSES, ROOT_YEARS,
-                             SERVICE_MIN_REMAINING, SERVICE_ROLES)
+from pki.devca.rules import (AUTO, CRL_REASONS, CRL_VALIDITY, EXPERT_EVENT_EKU, EXPERT_EVENT_POLICY, INTERMEDIATE_YEARS,
+                             KEY_USAGE, PURPOSES, ROOT_YEARS, SERVICE_MIN_REMAINING, SERVICE_ROLES)
 
 __all__ = ["DevCA", "CaChain", "IssuedCertificate", "DevCaError", "NotInitialised", "UnknownCertificate",
            "AlgorithmNotOffered", "AlreadyRevoked", "CertificateExpired", "SubjectChangeRefused", "PURPOSES",
            "KEY_USAGE", "CRL_REASONS", "AUTO", "SERVICE_ROLES", "ServiceCertificate", "ServiceFiles",
            "DEFAULT_CONFIG_DIR", "ClockLike", "PublicKeyInput", "CRL_VALIDITY", "ROOT_YEARS", "INTERMEDIATE_YEARS",
-           "SERVICE_MIN_REMAINING"]
+           "SERVICE_MIN_REMAINING", "EXPERT_EVENT_EKU", "EXPERT_EVENT_POLICY"]

@@ -31,13 +31,19 @@ KEY_USAGE = {
 SERVICE_ROLES: dict[str, tuple[str, ...]] = {
     "tsa": ("time_stamping",), "platform": (), "transport": (),
     "receipt": ("2.25.72332915291831301101814497930267910821.5.1",),
+    "opening": (),
 }
-# role -> key purpose; "transport" receives keys re-encrypted by the local agent (self-test, opening).
-SERVICE_PURPOSES: dict[str, str] = {"transport": "encryption"}
+# role -> key purpose; "transport" receives keys re-encrypted by the local agent (self-test);
+# "opening" is a tender's opening key (bidding.opening.keys): bidders seal their content keys to it.
+SERVICE_PURPOSES: dict[str, str] = {"transport": "encryption", "opening": "encryption"}
 SERVICE_MIN_REMAINING = timedelta(days=30)
+# Experts' event certificates (专家事件证书, R12): issued for hours to a natural person whose key was
+# generated on the platform's token; this EKU (critical) and policy say "expert event certificate".
+EXPERT_EVENT_EKU = "2.25.72332915291831301101814497930267910821.5.2"
+EXPERT_EVENT_POLICY = "2.25.72332915291831301101814497930267910821.6.1"
 CRL_REASONS = ("unspecified", "key_compromise", "ca_compromise", "affiliation_changed", "superseded",
                "cessation_of_operation", "certificate_hold", "privilege_withdrawn")
 
 
 __all__ = ["ROOT_YEARS", "INTERMEDIATE_YEARS", "CRL_VALIDITY", "PURPOSES", "AUTO", "KEY_USAGE", "SERVICE_ROLES",
-           "SERVICE_PURPOSES", "SERVICE_MIN_REMAINING", "CRL_REASONS"]
+           "SERVICE_PURPOSES", "SERVICE_MIN_REMAINING", "CRL_REASONS", "EXPERT_EVENT_EKU", "EXPERT_EVENT_POLICY"]

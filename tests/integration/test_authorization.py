@@ -22,6 +22,7 @@ EVERYONE = frozenset({ANONYMOUS, *USERS})
 LOGGED_IN = frozenset(USERS)
 STAFF = frozenset({"supplier_staff", "agency_staff", "purchaser_staff", "supplier_staff_2"})
 PURCHASER_AGENCY = frozenset({"purchaser_staff", "agency_staff"})
+HALL = STAFF | {"supervisor"}                    # the opening hall's viewers (their tender: bidding.opening.hall)
 
 #: (endpoint, method) → who may use it
 ALLOWED: dict[tuple[str, str], frozenset[str]] = {
@@ -165,6 +166,54 @@ ALLOWED: dict[tuple[str, str], frozenset[str]] = {
     ("api_bids.BidReceiptFile", "GET"): frozenset({"supplier_staff", "supplier_staff_2"}),
     ("api_bids.BidWithdrawalReceiptFile", "GET"): frozenset({"supplier_staff", "supplier_staff_2"}),
     ("api_bids.TenderBids", "GET"): frozenset({"agency_staff", "supervisor"}),
+    # the opening hall (开标大厅): the tender's agency and purchaser, supervisors (read-only) and registered
+    # suppliers (an unregistered one, another agency's staff: 403, tests/integration/opening/test_hall_*);
+    # the published record and transcript are public
+    ("opening.hall_page", "GET"): HALL,
+    ("api_opening_hall.OpeningHallState", "GET"): HALL,
+    ("api_opening_hall.OpeningSignIn", "POST"): frozenset({"supplier_staff", "supplier_staff_2"}),
+    ("api_opening_hall.OpeningObjections", "POST"): frozenset({"supplier_staff", "supplier_staff_2"}),
+    ("api_opening_hall.OpeningObjectionAnswer", "POST"): frozenset({"agency_staff"}),
+    ("api_opening_hall.OpeningRecord", "POST"): frozenset({"agency_staff"}),
+    ("api_opening_hall.OpeningPublication", "POST"): frozenset({"agency_staff"}),
+    ("api_opening_hall.OpeningRecordFile", "GET"): EVERYONE,
+    ("api_opening_hall.OpeningTranscript", "GET"): EVERYONE,
+    # the bidder's step at the opening (docs/opening.md): a supplier with a bid (others: 404/409 by the use case)
+    ("api_opening.OpeningRelease", "POST"): frozenset({"supplier_staff", "supplier_staff_2"}),
+    ("api_opening.OpeningKeySubmission", "POST"): frozenset({"supplier_staff", "supplier_staff_2"}),
+    # experts (docs/experts.md): the operator keeps the pool, the tender's agency draws; the expert's own
+    # pages and API need its one-time-code session, not an account: without it the pages send to the
+    # expert sign-in page (not refused here) and the API answers 401 to everyone (an empty set)
+    ("experts.pool_page", "GET"): frozenset({"operator"}),
+    ("experts.add_expert", "POST"): frozenset({"operator"}),
+    ("experts.declare_conflict", "POST"): frozenset({"operator"}),
+    ("experts.set_active", "POST"): frozenset({"operator"}),
+    ("experts.draw_page", "GET"): frozenset({"agency_staff"}),
+    ("experts.draw", "POST"): frozenset({"agency_staff"}),
+    ("experts.sign_in", "GET"): EVERYONE,
+    ("experts.sign_in", "POST"): EVERYONE,
+    ("experts.sign_out", "POST"): EVERYONE,
+    ("experts.assignments", "GET"): EVERYONE,
+    ("experts.answer", "POST"): EVERYONE,
+    ("experts.commitment", "GET"): EVERYONE,
+    ("experts.commitment", "POST"): EVERYONE,
+    ("api_experts.Experts", "GET"): frozenset({"operator"}),
+    ("api_experts.Experts", "POST"): frozenset({"operator"}),
+    ("api_experts.ExpertConflicts", "POST"): frozenset({"operator"}),
+    ("api_experts.ExpertActive", "PUT"): frozenset({"operator"}),
+    ("api_experts.ExpertDraw", "GET"): EVERYONE,         # the public record: no names before the evaluation
+    ("api_experts.ExpertDraw", "POST"): frozenset({"agency_staff"}),
+    ("api_experts.ExpertDrawStatus", "GET"): frozenset({"agency_staff"}),
+    ("api_experts.ExpertDrawList", "GET"): frozenset({"agency_staff"}),   # 403 before the evaluation starts
+    ("api_experts.ExpertListOpenings", "POST"): frozenset({"agency_staff"}),
+    ("api_experts.ExpertListOpening", "POST"): frozenset({"agency_staff"}),
+    ("api_experts.ExpertCodes", "POST"): EVERYONE,
+    ("api_experts.ExpertSession", "POST"): EVERYONE,
+    ("api_experts.ExpertSession", "DELETE"): EVERYONE,
+    ("api_experts.ExpertAssignments", "GET"): frozenset(),
+    ("api_experts.ExpertAssignmentAnswer", "POST"): frozenset(),
+    ("api_experts.SignatureRequests", "POST"): frozenset(),
+    ("api_experts.SignatureRequest", "POST"): frozenset(),
 }
 #: values for the URL variables of rules that have some
 URL_VALUES: dict[str, dict[str, str]] = {
@@ -226,6 +275,32 @@ URL_VALUES: dict[str, dict[str, str]] = {
     "api_bids.BidReceiptFile": {"bid_id": "B-UNKNOWN"},
     "api_bids.BidWithdrawalReceiptFile": {"bid_id": "B-UNKNOWN"},
     "api_bids.TenderBids": {"tender_id": "1"},
+    "opening.hall_page": {"tender_id": "1"},
+    "api_opening_hall.OpeningHallState": {"tender_id": "1"},
+    "api_opening_hall.OpeningSignIn": {"tender_id": "1"},
+    "api_opening_hall.OpeningObjections": {"tender_id": "1"},
+    "api_opening_hall.OpeningObjectionAnswer": {"tender_id": "1", "seq": "1"},
+    "api_opening_hall.OpeningRecord": {"tender_id": "1"},
+    "api_opening_hall.OpeningPublication": {"tender_id": "1"},
+    "api_opening_hall.OpeningRecordFile": {"tender_id": "1"},
+    "api_opening_hall.OpeningTranscript": {"tender_id": "1"},
+    "api_opening.OpeningRelease": {"tender_id": "1"},
+    "api_opening.OpeningKeySubmission": {"tender_id": "1"},
+    "experts.declare_conflict": {"expert_id": "1"},
+    "experts.set_active": {"expert_id": "1"},
+    "experts.draw_page": {"tender_id": "1"},
+    "experts.draw": {"tender_id": "1"},
+    "experts.answer": {"assignment_id": "1"},
+    "experts.commitment": {"assignment_id": "1"},
+    "api_experts.ExpertConflicts": {"expert_id": "1"},
+    "api_experts.ExpertActive": {"expert_id": "1"},
+    "api_experts.ExpertDraw": {"tender_id": "1"},
+    "api_experts.ExpertDrawStatus": {"tender_id": "1"},
+    "api_experts.ExpertDrawList": {"tender_id": "1"},
+    "api_experts.ExpertListOpenings": {"tender_id": "1"},
+    "api_experts.ExpertListOpening": {"tender_id": "1", "version": "1"},
+    "api_experts.ExpertAssignmentAnswer": {"assignment_id": "1"},
+    "api_experts.SignatureRequest": {"request_id": "1"},
 }
 #: endpoints after which the client is no longer logged in
 ENDS_SESSION = {("auth.logout", "POST"), ("api_auth.Session", "DELETE")}

@@ -68,6 +68,24 @@ MISTAKES = [
     (("unpack", *KEY, "--ca", "ROOT", "missing.env", "out"), "no such file: missing.env"),
     (("inspect",), "missing argument file"),
     (("inspect", "missing.env"), "no such file: missing.env"),
+    (("login", *KEY), "missing option --platform"),
+    (("login", "--platform", "ftp://example", *KEY), "invalid --platform"),
+    (("login", "--platform", "http://127.0.0.1:9", "--cert", "SIGN_CERT"), "one of --key, --pkcs11, --token"),
+    (("login", "--platform", "http://127.0.0.1:9", "--token", "t", "--key", "KEY", "--cert", "SIGN_CERT"),
+     "--key cannot be used with --token"),
+    (("logout", "extra"), "unexpected argument extra"),
+    (("tenders", "--mine", "--session", "nosession.json"), "not logged in"),
+    (("submit", "T-1"), "missing argument ENVELOPE"),
+    (("submit", "T-1", "missing.env"), "no such file: missing.env"),
+    (("submit", "T-1", "plain.txt"), "not an envelope"),
+    (("submit", "T-1", "plain.txt", "--retries", "many"), "invalid value 'many' for --retries"),
+    (("withdraw",), "missing argument BID"),
+    (("open", "T-1", *KEY), "missing option --sign-cert"),
+    (("open", *KEY, "--sign-cert", "SIGN_CERT"), "missing argument TENDER"),
+    (("open", "T-1", *KEY, "--sign-cert", "SIGN_CERT", "--sign-key", "KEY", "--sign-token", "t"),
+     "--sign-token cannot be used with --sign-key"),
+    (("open", "T-1", *KEY, "--sign-cert", "SIGN_CERT", "--sign-key", "KEY", "--session", "nosession.json"),
+     "not logged in"),
 ]
 
 
@@ -100,7 +118,7 @@ def test_every_option_of_every_subcommand_has_bilingual_help():
     parser = build_parser()
     commands = dict(_subcommands(parser))
     assert set(commands) == {"encrypt", "decrypt", "sign", "verify", "stamp", "pack", "unpack", "inspect", "agent",
-                             "receipt-verify", "transcript-verify"}
+                             "receipt-verify", "transcript-verify", "login", "logout", "tenders", "submit", "withdraw", "open"}
     missing = [f"{name} {action.option_strings or action.dest}"
                for name, sub in [("bidtool", parser), *commands.items()] for action in sub._actions
                if not isinstance(action.choices, dict)

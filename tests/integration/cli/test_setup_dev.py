@@ -99,7 +99,8 @@ def test_demo_parties_and_certificates(cli_app, instance, devca, clock, openssl,
 
     os.environ["SOFTHSM2_CONF"] = str(instance / "softhsm" / "softhsm2.conf")
     tokens.reinitialize()
-    assert set(softhsm_tokens(instance / "softhsm")) == {"demo-supplier", "demo-agency", "demo-purchaser"}
+    assert set(softhsm_tokens(instance / "softhsm")) == {"demo-supplier", "demo-agency", "demo-purchaser",
+                                                         "ebid-platform"}   # the platform's token (experts)
     for spec in DEMO_PARTIES:
         party = parties[spec.key]
         row = rows[spec.name]

@@ -1,7 +1,8 @@
 """R10 on the agency's and the purchaser's side: a certificate that stamped a tender's documents
-(招标文件, 审核意见书, 更正公告) cannot be renewed, changed or replaced at the service desk until the
-tender's opening is over (its decryption window closed), drafts included; the refusal names the
-tender and says until when. One microsecond before the window's end: refused; at it: renewed.
+(招标文件, 审核意见书, 更正公告) cannot be renewed, changed or replaced at the service desk from the
+tender's publication until its opening is over (its decryption window closed); the refusal names the
+tender and says until when. A draft holds nothing; publication then refuses documents stamped with a
+certificate renewed meanwhile, until they are stamped again. One microsecond before the window's end: refused; at it: renewed.
 A development CA of its own (the renewal adds certificates to it), certificates with 60 days left
 (inside the R7 renewal window)."""
 from __future__ import annotations
@@ -54,16 +55,16 @@ def test_renewal_is_refused_until_the_opening_is_over(r10, clock):
     agency, purchaser = client_as(app, "agency"), client_as(app, "purchaser")
     assert _held(app, steps.bound["agency"]) == []
 
-    tender = steps.ready()                                   # stamped, not published: a draft holds too
-    [item] = _held(app, steps.bound["agency"])
-    assert (item.kind, item.id, item.title, item.deadline) == ("tender", tender["public_id"], tender["title"], None)
-    assert "尚未发布" in item.advice
-    assert [i.id for i in _held(app, steps.bound["purchaser"])] == [tender["public_id"]]   # the review opinion
+    tender = steps.ready()                                   # stamped, not published: a draft holds nothing
+    assert _held(app, steps.bound["agency"]) == [] and _held(app, steps.bound["purchaser"]) == []
 
     published = steps.publish(tender["id"], deadline=timedelta(days=10), opening=timedelta(days=10, hours=1))
     assert published.status_code == 200, published.json
     window_end = datetime.fromisoformat(published.json["window_end"])
 
+    [item] = _held(app, steps.bound["agency"])
+    assert (item.kind, item.id, item.title, item.deadline) == ("tender", tender["public_id"], tender["title"], window_end)
+    assert [i.id for i in _held(app, steps.bound["purchaser"])] == [tender["public_id"]]   # the review opinion
     refused = _renew(agency, steps.bound["agency"])
     assert refused.status_code == 409, refused.json
     error = refused.json["error"]
@@ -96,12 +97,12 @@ def test_renewal_is_refused_until_the_opening_is_over(r10, clock):
     assert _renew(purchaser, steps.bound["purchaser"]).status_code == 201
 
 
-def test_a_replaced_file_holds_nothing(r10, clock):
+def test_a_draft_stamped_with_a_renewed_certificate_is_stamped_again_before_publication(r10):
     app, steps = r10.app, r10
-    steps.agreement()
-    tender = steps.project()
-    tender = steps.documents(tender["id"])
-    assert steps.stamp_documents(tender).status_code == 201
-    assert [i.id for i in _held(app, steps.bound["agency"])] == [tender["public_id"]]
-    steps.documents(tender["id"])                            # replaced by a new upload, not stamped: nothing held
-    assert _held(app, steps.bound["agency"]) == []
+    tender = steps.ready()
+    renewed = _renew(client_as(app, "agency"), steps.bound["agency"])
+    assert renewed.status_code == 201, renewed.json                   # the draft did not hold it
+    refused = steps.publish(tender["id"])
+    assert refused.status_code == 409, refused.json
+    assert "招标文件的签章证书已续期、变更或吊销" in refused.json["error"]["message"]
+    assert _held(app, steps.bound["purchaser"]) == []                  # nothing was published
