@@ -74,6 +74,14 @@ class RecordMatchSchema(ma.Schema):
     latest = fields.Boolean(required=True)
 
 
+class StatementSchema(ma.Schema):
+    kind = fields.String(required=True, metadata={"description": "receipt | transcript"})
+    title = fields.String(required=True)
+    ok = fields.Boolean(required=True)
+    facts = fields.List(fields.List(fields.String()), required=True, metadata={"description": "[label, value] pairs"})
+    problems = fields.List(fields.String(), required=True)
+
+
 class VerificationSchema(ma.Schema):
     kind = fields.String(required=True, metadata={"description": "pdf | cms"})
     ok = fields.Boolean(required=True)
@@ -84,6 +92,8 @@ class VerificationSchema(ma.Schema):
     revisions = fields.Integer(allow_none=True)
     record = fields.Nested(RecordMatchSchema, allow_none=True)
     signatures = fields.List(fields.Nested(VerifiedSignatureSchema), required=True)
+    statement = fields.Nested(StatementSchema, allow_none=True, metadata={
+        "description": "a bid receipt or an opening transcript found in a CMS file, checked as such"})
 
 
 class RevisionRecordSchema(ma.Schema):

@@ -3,7 +3,11 @@ GM/T 0010 signature with its content, and see every signature in it: who signed 
 party on this platform the certificate is bound to), the seal image, signing time and timestamp,
 the certificate's status at that time, whether the document changed after the signature and
 whether the signature covers the whole file. RSA, EC and SM2 alike (:func:`pki.pdf.verify_pdf`,
-:func:`pki.signature.verify`). ``?doc=<public id>`` shows what the platform recorded of one of its
+:func:`pki.signature.verify`). A signed statement of the platform — a bid receipt (投标回执) or an
+opening transcript (开标记录 transcript) — is recognised by its content and checked as such too
+(:func:`pki.receipts.verify_receipt`, :func:`pki.receipts.verify_transcript`: the receipt
+certificate, the timestamp, the canonical JSON, and for a transcript the audit chain and the hall's
+own links), as ``bidtool receipt-verify`` and ``transcript-verify`` check them offline. ``?doc=<public id>`` shows what the platform recorded of one of its
 documents (:func:`public_record`): revisions and digests, never the content.
 
 Nothing here changes state: no unit of work is committed, nothing is audited (the page is open to
@@ -12,6 +16,7 @@ anyone; reading is not an act). Hostile input gets :class:`VerificationInputRefu
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +31,9 @@ from bidding.documents.services import get_document, revisions_of, signers_of, v
 from bidding.parties.models import Party
 from bidding.uow import UnitOfWork
 from pki import pdf
+from pki.receipts import verify_receipt, verify_transcript
+from pki.receipts.receipt import RECEIPT_TYPE
+from pki.receipts.transcript import TRANSCRIPT_TYPE
 from pki.certs import fingerprint_sha256, key_algorithm
 from pki.errors import PkiError
 from pki.signature import verify as verify_signature
@@ -100,6 +108,17 @@ class RecordMatch:
 
 
 @dataclass(frozen=True)
+class StatementView:
+    """A platform statement found inside a CMS file: what it says and whether it holds as one."""
+
+    kind: str                                   # 'receipt' | 'transcript'
+    title: str
+    ok: bool
+    facts: tuple[tuple[str, str], ...]
+    problems: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class VerificationResult:
     kind: str                          # 'pdf' | 'cms'
     ok: bool
@@ -109,6 +128,7 @@ class VerificationResult:
     revisions: int | None
     record: RecordMatch | None
     flavour: str | None = None         # CMS: 'cms' | 'gm-standard' | 'gm-gmssl'
+    statement: StatementView | None = None
 
     @property
     def summary(self) -> str:
@@ -212,9 +232,54 @@ def verify_cms_file(uow: UnitOfWork, signature: bytes, content: bytes | None, *,
             trusted=chain_ok or not codes & {"untrusted_issuer", "untrusted"},
             certificate_status=_cms_status(signer), covers_whole_document=None, modified_after=None,
             modification=None, cross_page=False, problems=problems))
-    return VerificationResult(kind="cms", ok=result.ok and bool(views), sha256=hashlib.sha256(signature).hexdigest(),
-                              size=len(signature), signatures=tuple(views), revisions=None, record=None,
-                              flavour=result.flavour)
+    statement = None if result.detached else _statement_view(uow, signature, result.content, trust=trust, crls=crls)
+    return VerificationResult(kind="cms", ok=result.ok and bool(views) and (statement is None or statement.ok),
+                              sha256=hashlib.sha256(signature).hexdigest(), size=len(signature),
+                              signatures=tuple(views), revisions=None, record=None, flavour=result.flavour,
+                              statement=statement)
+
+
+def _statement_view(uow: UnitOfWork, der: bytes, content: bytes | None, *, trust: TrustList,
+                    crls: Sequence[bytes]) -> StatementView | None:
+    """The receipt or transcript check of an attached signature whose content names that type."""
+    kind = _statement_type(content)
+    if kind is None:
+        return None
+    options = {"trust_roots": trust.roots, "intermediates": trust.intermediates, "tsa_roots": trust.roots,
+               "crls": crls}
+    try:
+        if kind == RECEIPT_TYPE:
+            receipt = verify_receipt(der, **options)
+            f = receipt.fields
+            facts = () if f is None else (
+                ("项目", f.tender), ("投标", f.bid), ("投标人", f.bidder), ("事项", {"submitted": "递交", "withdrawn": "撤回"}
+                                                                     .get(f.action, f.action)),
+                ("投标文件", f"{f.size:,} 字节"), ("SHA-256", f.sha256), ("SM3", f.sm3),
+                ("最后一个字节到达", f.received_at.isoformat()))
+            return StatementView("receipt", "投标回执 (bid receipt)", receipt.ok, facts,
+                                 tuple(r.message for r in receipt.reasons))
+        transcript = verify_transcript(der, **options)
+        facts = (("项目", transcript.tender or "—"), ("事件数", str(transcript.count)),
+                 ("首个事件", transcript.first_at.isoformat() if transcript.first_at else "—"),
+                 ("最后事件", transcript.last_at.isoformat() if transcript.last_at else "—"),
+                 ("开标大厅链", "完整，首尾相接 (hall events linked)" if transcript.hall_linked else "未链接 (not linked)"),
+                 ("审计链末项", f"#{transcript.head.id} {transcript.head.sha256}" if transcript.head else "—"))
+        return StatementView("transcript", "开标过程记录 (opening transcript)", transcript.ok, facts,
+                             tuple(r.message for r in transcript.reasons))
+    except PkiError as exc:
+        return StatementView("receipt" if kind == RECEIPT_TYPE else "transcript", kind, False, (), (exc.message,))
+
+
+def _statement_type(content: bytes | None) -> str | None:
+    """``bid-receipt`` or ``opening-transcript`` when the content is a JSON object of that type."""
+    if not content or not content.startswith(b"{") or len(content) > MAX_SIGNATURE_BYTES:
+        return None
+    try:
+        value = json.loads(content)
+    except ValueError:
+        return None
+    kind = value.get("type") if isinstance(value, dict) else None
+    return kind if kind in (RECEIPT_TYPE, TRANSCRIPT_TYPE) else None
 
 
 def public_record(uow: UnitOfWork, public_id: str, party_id: int | None) -> DocumentRecord:

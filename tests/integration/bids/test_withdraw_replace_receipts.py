@@ -122,3 +122,33 @@ def test_the_receipt_verifies_with_openssl_as_documented(bids, keys, bid_ca, tmp
     assert recipe.returncode == 0, recipe.stderr.decode()
     assert recipe.stdout.decode().rstrip().endswith("Verification: OK")
     _verify(bid_ca, receipt.data)
+
+
+def _verify_page(client, der: bytes):
+    import io
+    return client.post("/api/v1/verify", data={"file": (io.BytesIO(der), "receipt.p7m")},
+                       content_type="multipart/form-data")
+
+
+def test_the_verification_page_checks_a_receipt_as_a_receipt(bids, keys):
+    client = bids.client()
+    data = seal(PAYLOAD, keys["rsa"])
+    bid = upload(client, bids.tender_id, data).json["bid"]
+    der = client.get(bid["receipt_url"]).data
+    anonymous = bids.app.test_client()
+    answer = _verify_page(anonymous, der)
+    assert answer.status_code == 200, answer.json
+    assert answer.json["ok"] and answer.json["kind"] == "cms"
+    statement = answer.json["statement"]
+    assert statement["kind"] == "receipt" and statement["ok"] and statement["problems"] == []
+    facts = dict(statement["facts"])
+    assert facts["投标"] == bid["id"] and facts["SHA-256"] == hashlib.sha256(data).hexdigest()
+    page = anonymous.post("/verify", data={"file": (__import__("io").BytesIO(der), "receipt.p7m")},
+                          content_type="multipart/form-data")
+    assert page.status_code == 200 and "投标回执 (bid receipt)" in page.text and bid["id"] in page.text
+
+    forged = der.replace(hashlib.sha256(data).hexdigest().encode(), b"0" * 64)    # another envelope's digest
+    assert forged != der
+    refused = _verify_page(anonymous, forged)
+    assert refused.status_code == 200 and not refused.json["ok"]
+    assert refused.json["statement"] is not None and not refused.json["statement"]["ok"]

@@ -6,6 +6,7 @@ seal verifies (the platform's check and ``pdfsig``), the transcript verifies wit
 order with the hall's own links, and ends with ``opening.published``."""
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 from datetime import timedelta
@@ -149,6 +150,11 @@ def test_stamped_record_and_transcript_are_published(record_world, bid_ca, tmp_p
     content = json.loads(proc.stdout)
     assert content["type"] == "opening-transcript" and content["tender"] == world.tender
     assert [e["action"] for e in content["events"]] == actions
+    checked = public.post("/api/v1/verify", data={"file": (io.BytesIO(der.data), "transcript.der")},
+                          content_type="multipart/form-data")                  # the verification page knows it
+    assert checked.status_code == 200 and checked.json["ok"], checked.json
+    assert checked.json["statement"]["kind"] == "transcript" and checked.json["statement"]["ok"]
+    assert dict(checked.json["statement"]["facts"])["事件数"] == str(len(actions))
 
     # the bidders are told
     notices = world.clients.get("supplier2") or world.client("supplier2")
