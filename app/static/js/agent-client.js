@@ -204,4 +204,53 @@
             commonName: commonName, detect: detect, usableFor: usableFor, renderCertificates: renderCertificates,
             signedChallenge: signedChallenge, decryptionProof: decryptionProof, begin: begin, failure: failure};
   };
+
+  /* A panel that proves decryption with one of the agent's encryption certificates (the self-test,
+     binding an encryption-only certificate, opening the expert list): root holds .agent-status,
+     .agent-missing, .agent-form (radio list .agent-certificates, input[name=pin]), .agent-result and
+     .agent-retry, and data-agent-url. o.start / o.finish(started): the platform's two paths (see
+     decryptionProof); o.ready, o.busy, o.failed: what is said; o.name: the radios' name; o.suffix,
+     o.before(client): as for renderCertificates and detect; o.done(body, resultEl, redetect): the platform's
+     success. Returns {client, detect}. */
+  window.EbidDecryptionPanel = function (root, o) {
+    var $ = function (sel) { return root.querySelector(sel); };
+    var status = $(".agent-status"), missing = $(".agent-missing"), form = $(".agent-form");
+    var list = $(".agent-certificates"), result = $(".agent-result");
+    var name = o.name || "certificate", certificates = {};         // agent id → certificate (base64 DER)
+    var client = window.EbidClient(root.dataset.agentUrl);
+    function render(certs) {
+      certificates = {};
+      var usable = client.renderCertificates(list, certs, {filter: "decrypt", markExpired: true, name: name,
+                                                           suffix: o.suffix});
+      usable.forEach(function (cert) { certificates[cert.id] = cert.certificate; });
+      if (!usable.length) {
+        client.say(status, "签名助手已连接，但没有找到加密证书：请插入 USB Key 后点“重新检测”。", "error");
+        return;
+      }
+      client.say(status, o.ready, "success");
+      form.hidden = false;
+    }
+    function detect() {
+      client.detect({status: status, missing: missing, hide: [form], capabilities: ["unwrap"], onReady: render,
+                     before: o.before && function () { return o.before(client); }});
+    }
+    function submit(event) {
+      event.preventDefault();
+      var chosen = root.querySelector("input[name=" + name + "]:checked");
+      var pinInput = $("input[name=pin]");
+      var button = client.begin(form, result, [[chosen, "请选择证书"], [pinInput.value, "请输入 PIN 码"]], o.busy);
+      if (!button) { return; }
+      client.decryptionProof(o.start, certificates[chosen.value], chosen.value, pinInput.value, o.finish)
+      .then(function (r) {
+        pinInput.value = "";
+        if (!r.ok) { throw {message: "平台：" + client.errorText(r.body, "HTTP " + r.status)}; }
+        o.done(r.body, result, detect);
+      }).catch(client.failure(result, o.failed, "无法连接签名助手，请确认它仍在运行。"))
+        .then(function () { button.disabled = false; });
+    }
+    form.addEventListener("submit", submit);
+    $(".agent-retry").addEventListener("click", detect);
+    detect();
+    return {client: client, detect: detect};
+  };
 }());
