@@ -61,6 +61,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *,
     from app.operator import bp as operator_bp
     from app.parties import bp as parties_bp
     from app.pkiweb import bp as pkiweb_bp
+    from app.publication import bp as publication_bp
     from app.tenders import bp as tenders_bp
     from app.verify import bp as verify_bp
     from app.routing import RowIdConverter
@@ -80,6 +81,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *,
     app.register_blueprint(verify_bp)
     app.register_blueprint(operator_bp)
     app.register_blueprint(experts_bp)
+    app.register_blueprint(publication_bp)
     init_api(app)
 
     @app.context_processor

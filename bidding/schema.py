@@ -21,5 +21,6 @@ from bidding.bids import expiry as _bid_expiry  # noqa: F401  (warns bidders whe
 from bidding.opening import models as _opening_models  # noqa: F401  (registers opening keys, bid openings, the hall)
 from bidding.opening import effects as _opening_effects  # noqa: F401  (schedules the opening's effects at publication)
 from bidding.experts import models as _expert_models  # noqa: F401  (registers the expert pool, draws, codes, event certificates)
+from bidding.evaluation import models as _evaluation_models  # noqa: F401  (registers schemes, signed sheets, summaries)
 
 __all__ = ["Base", "UTCDateTime"]

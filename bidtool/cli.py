@@ -323,10 +323,19 @@ def cmd_pack(args) -> str:
     sealed = seal_bid(files, out, tender_id=args.tender, bidder_code=bidder,
                       price=args.price, currency=args.currency, created_at=_now(), key=key, certificate=cert,
                       chain=chain, recipients=recipients, cipher=args.cipher,
-                      gmssl_compat=args.gmssl_compat, timestamp=_tsa_stamper(args.tsa), progress=bar)
+                      gmssl_compat=args.gmssl_compat, items=[_item(text) for text in args.item or ()],
+                      timestamp=_tsa_stamper(args.tsa), progress=bar)
     bar.close()
     return (f"{args.output}: tender {sealed.manifest.tender_id}, bidder {bidder}, {len(sealed.manifest.files)} file(s), "
             f"price {sealed.manifest.price} {sealed.manifest.currency}, {sealed.cipher}, {sealed.envelope_size} bytes")
+
+
+def _item(text: str) -> tuple[str, str]:
+    """``--item 交货期=合同签订后30日`` → (name, value); the manifest checks both."""
+    name, equals, value = text.partition("=")
+    if not equals:
+        raise ToolError(f"--item 须为 名称=内容 (--item must be NAME=VALUE: {text!r})")
+    return name, value
 
 
 def cmd_unpack(args) -> str:
@@ -558,6 +567,9 @@ def build_parser() -> BidtoolParser:
     p.add_argument("--tender", required=True, metavar="ID", help="项目编号 (tender id)")
     p.add_argument("--price", required=True, metavar="AMOUNT", help="投标报价，如 1234567.80 (quoted price, e.g. 1234567.80)")
     p.add_argument("--currency", default="CNY", help="币种，默认 CNY (currency, default CNY)")
+    p.add_argument("--item", action="append", metavar="NAME=VALUE",
+                   help="开标一览表的其他项目，开标时唱出，可重复，如 --item 交货期=30日 (another item of the quotation "
+                        "sheet, read out at the opening; repeatable)")
     p.add_argument("--bidder", metavar="CODE", help="投标人统一社会信用代码，默认从证书读出 "
                    "(bidder's credit code; default: read from the certificate)")
     p.add_argument("--enc-cert", metavar="CERT", help="投标人的加密证书，默认 --cert "

@@ -27,6 +27,9 @@ Environment variables that override settings:
   (``OPENING_KEY_SECRET``, docs/opening.md); unset, it is derived from ``SECRET_KEY`` (development).
 - ``EBID_PLATFORM_TOKEN_PIN``: the user PIN of the platform's token (``PLATFORM_TOKEN_PIN``; experts'
   event keys live on it); unset, the file ``<instance>/platform_token_pin`` (development).
+- ``EBID_OCDS_OCID_PREFIX``: the OCID prefix of the OCDS packages (``OCDS_OCID_PREFIX``,
+  docs/publication.md); the default ``ocds-ebid01-`` is for development only: a real publisher
+  registers its prefix with the OCDS Data Support team.
 - ``EBID_RATELIMIT_STORAGE``: where rate-limit counters live (``RATELIMIT_STORAGE_URI``, default
   ``memory://``, per process); a scaled set-up needs a shared store, e.g. ``redis://host:6379``.
 """
@@ -105,6 +108,10 @@ class BaseConfig:
     PLATFORM_TOKEN_LABEL = "ebid-platform"
     PLATFORM_TOKEN_PIN: str | None = None
     EXPERT_CA_PROFILE: str | None = None
+    # Open publication (docs/publication.md): the OCDS packages' OCID prefix (development default; a
+    # real one is registered with the OCDS Data Support team) and the publisher's name.
+    OCDS_OCID_PREFIX = "ocds-ebid01-"
+    OCDS_PUBLISHER_NAME = "电子招投标平台"
 
 
 class DevelopmentConfig(BaseConfig):
@@ -183,6 +190,7 @@ def load_settings(env: str | None, instance_path: Path) -> dict[str, Any]:
         AGENT_URL=os.environ.get("EBID_AGENT_URL", cls.AGENT_URL).rstrip("/"),
         NOTIFIER=os.environ.get("EBID_NOTIFIER", cls.NOTIFIER),
         OPENING_KEY_SECRET=os.environ.get("EBID_OPENING_KEY_SECRET"),   # None: from SECRET_KEY (app/opening_keys.py)
+        OCDS_OCID_PREFIX=os.environ.get("EBID_OCDS_OCID_PREFIX", cls.OCDS_OCID_PREFIX),
         PLATFORM_TOKEN_PIN=os.environ.get("EBID_PLATFORM_TOKEN_PIN"),   # None: <instance>/platform_token_pin (dev)
     )
     return settings

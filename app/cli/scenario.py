@@ -307,7 +307,8 @@ class Scenario:
         package = bidder.folder / f"{name}.p7m"
         self.bidtool(bidder, "pack", *bidder.signing.bidtool, "--cert", bidder.signing.cert_path,
                      "--enc-cert", bidder.encryption.cert_path, "--chain", bidder.signing.chain_path,
-                     "--tender", tender["public_id"], "--price", price, "--force", "-o", package,
+                     "--tender", tender["public_id"], "--price", price, "--item", "交货期=合同签订后30日",
+                     "--item", "质保期=3年", "--force", "-o", package,
                      *sorted(files.iterdir()), step="密封 bidtool pack")
         self.later(minutes=2)
         receipt = self.out / f"receipt-{bidder.username}-{name}.p7m"

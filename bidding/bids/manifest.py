@@ -59,7 +59,13 @@ MAX_ENTRY_BYTES = _ENTRY_FIXED + 2 * MAX_NAME_BYTES
 # Everything else: format, tender id (64), bidder code and name (200 characters of up to 4 bytes,
 # each possibly escaped), price, currency, creation time; generously rounded up.
 _HEADER_BYTES = 4096
-MAX_MANIFEST_BYTES = _HEADER_BYTES + MAX_FILES * MAX_ENTRY_BYTES
+MAX_ITEMS = 30
+"""The quoted items of the 开标一览表 (delivery time, warranty, …) a manifest may declare beside the price."""
+MAX_ITEM_NAME = 40
+MAX_ITEM_VALUE = 200
+# an item written out: {"name":…,"value":…}, every character escaped at worst (\uXXXX)
+_ITEMS_BYTES = MAX_ITEMS * (6 * (MAX_ITEM_NAME + MAX_ITEM_VALUE) + 32)
+MAX_MANIFEST_BYTES = _HEADER_BYTES + _ITEMS_BYTES + MAX_FILES * MAX_ENTRY_BYTES
 """manifest.json's size: a manifest of :data:`MAX_FILES` entries with maximal names always fits."""
 MAX_SIGNATURE_BYTES = 1 << 20
 """manifest.sig's size: the signature, the signer's chain and a timestamp token."""
@@ -85,6 +91,7 @@ class Manifest:
     created_at: datetime
     files: tuple[FileEntry, ...]
     bidder_name: str = ""
+    items: tuple[tuple[str, str], ...] = ()     # the 开标一览表's other items, read out at the opening (唱标)
 
     def canonical(self) -> bytes:
         """The exact bytes that are signed: canonical JSON."""
@@ -96,6 +103,8 @@ class Manifest:
             "created_at": _iso(self.created_at),
             "files": [f.as_dict() for f in self.files],
         }
+        if self.items:          # absent, not empty, when there are none: earlier packages stay byte-identical
+            doc["items"] = [{"name": name, "value": value} for name, value in self.items]
         return canonical_json(doc)
 
     @classmethod
@@ -116,6 +125,7 @@ class Manifest:
                 bidder_name=_text(bidder.get("name", ""), "bidder name"),
                 price=parse_price(price["amount"]), currency=_currency(price["currency"]),
                 created_at=_time(doc["created_at"]), files=_entries(doc["files"]),
+                items=_quote_items(doc.get("items", [])),
             )
         except PackageError:
             raise
@@ -157,6 +167,41 @@ def _string(value: object, what: str, limit: int) -> str:
 
 def _text(value: object, what: str) -> str:
     return _string(value, what, MAX_TEXT_CHARS)
+
+
+def quote_items(pairs: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """The declared items, checked: at most :data:`MAX_ITEMS`, each a non-empty name of at most
+    :data:`MAX_ITEM_NAME` characters and a non-empty value of at most :data:`MAX_ITEM_VALUE`, no
+    control characters, no name twice."""
+    items, names = [], set()
+    for name, value in pairs:
+        name, value = _item_text(name, "item name", MAX_ITEM_NAME), _item_text(value, "item value", MAX_ITEM_VALUE)
+        if name in names:
+            raise PackageError(f"开标一览表项目重复 (item named twice: {name})")
+        names.add(name)
+        items.append((name, value))
+    if len(items) > MAX_ITEMS:
+        raise PackageError(f"开标一览表项目过多 (too many items: at most {MAX_ITEMS})")
+    return tuple(items)
+
+
+def _item_text(value: object, what: str, limit: int) -> str:
+    text = _string(value, what, limit)
+    if not text.strip() or text != text.strip() or any(ord(c) < 0x20 or ord(c) == 0x7F for c in text):
+        raise PackageError(f"投标文件清单中的{what}无效 (invalid {what} in the manifest: empty, padded or with control "
+                           "characters)")
+    return text
+
+
+def _quote_items(value: object) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, list) or len(value) > MAX_ITEMS:
+        raise PackageError("投标文件清单中的开标一览表项目无效 (invalid items in the manifest)")
+    pairs = []
+    for item in value:
+        if not isinstance(item, dict) or set(item) != {"name", "value"}:
+            raise PackageError("投标文件清单中的开标一览表项目无效 (invalid items in the manifest)")
+        pairs.append((item["name"], item["value"]))
+    return quote_items(pairs)
 
 
 def _tender(value: object) -> str:
@@ -284,7 +329,8 @@ def validate_price(amount: str | Decimal, currency: str) -> tuple[Decimal, str]:
 
 
 def build_manifest(files: Iterable[Path], *, tender_id: str, bidder_code: str, price: str | Decimal,
-                   currency: str = "CNY", created_at: datetime, bidder_name: str = "") -> Manifest:
+                   currency: str = "CNY", created_at: datetime, bidder_name: str = "",
+                   items: Iterable[tuple[str, str]] = ()) -> Manifest:
     """The manifest of ``files``, refused with the limit named if it would not open again."""
     files = [Path(p) for p in files]
     check_file_count(len(files))
@@ -305,7 +351,8 @@ def build_manifest(files: Iterable[Path], *, tender_id: str, bidder_code: str, p
         entries.append(FileEntry(name, *digest_file(path)))
     if not entries:
         raise PackageError("投标文件包至少需要一个文件 (a bid package needs at least one file)")
-    manifest = Manifest(tender_id, bidder_code, value, currency, created_at, tuple(entries), bidder_name)
+    manifest = Manifest(tender_id, bidder_code, value, currency, created_at, tuple(entries), bidder_name,
+                        quote_items(items))
     if len(manifest.canonical()) > MAX_MANIFEST_BYTES:    # cannot happen within the limits above
         raise PackageError(f"{MANIFEST_NAME} 过大 (too large: at most MAX_MANIFEST_BYTES = {MAX_MANIFEST_BYTES})")
     return manifest

@@ -39,13 +39,14 @@ def seal_bid(files: Sequence[Path], out_path: Path, *, tender_id: str, bidder_co
              currency: str, created_at: datetime, key: KeyOps, certificate: AnyCertificate,
              chain: Sequence[AnyCertificate] = (), recipients: Sequence[AnyCertificate],
              cipher: str | None = None, gmssl_compat: bool = False, bidder_name: str = "",
+             items: Sequence[tuple[str, str]] = (),
              timestamp: Callable[[bytes], bytes] | None = None, progress: Progress | None = None) -> SealedBid:
     """Build the manifest, sign it with ``key`` (the bidder's), and seal the archive into
     ``out_path`` for ``recipients`` (the bidder's encryption certificate first, then any others).
     ``timestamp``, if given, takes the signature DER and returns it with a timestamp token."""
     files = [Path(f) for f in files]
     manifest = build_manifest(files, tender_id=tender_id, bidder_code=bidder_code, price=price,
-                              currency=currency, created_at=created_at, bidder_name=bidder_name)
+                              currency=currency, created_at=created_at, bidder_name=bidder_name, items=items)
     sig = signature.sign(manifest.canonical(), key=key, certificate=certificate, chain=chain, detached=True,
                          signing_time=created_at, gmssl_compat=gmssl_compat)
     if timestamp is not None:

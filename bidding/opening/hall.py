@@ -293,8 +293,9 @@ def _record(uow: UnitOfWork, hall: OpeningHall | None) -> HallRecord | None:
 
 
 def manifest_items(opening: BidOpening | None) -> tuple[tuple[str, str], ...]:
-    """The items a decrypted bid's manifest lists, as (name, value) pairs: the files with their
-    sizes (``BidOpening.items`` is the manifest's list as JSON)."""
+    """The items a decrypted bid's manifest lists, as (name, value) pairs: the items of its
+    开标一览表 the bidder declared (delivery time, warranty, …: ``bidtool pack --item``), then its files
+    with their sizes (``BidOpening.items`` is that list as JSON)."""
     if opening is None or not opening.items:
         return ()
     try:
@@ -305,7 +306,9 @@ def manifest_items(opening: BidOpening | None) -> tuple[tuple[str, str], ...]:
         value = list(value.items())
     out = []
     for item in value if isinstance(value, list) else ():
-        if isinstance(item, dict):
+        if isinstance(item, dict) and isinstance(item.get("value"), str):
+            out.append((str(item.get("name") or ""), item["value"]))
+        elif isinstance(item, dict):
             name = item.get("name") or item.get("path") or item.get("file") or ""
             size = item.get("size")
             out.append(("文件", f"{name}" + (f"（{_size(size)}）" if isinstance(size, int) else "")))

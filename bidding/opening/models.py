@@ -95,7 +95,7 @@ class BidOpening(Base):
     decrypted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     price: Mapped[str | None] = mapped_column(String(40))          # the manifest's amount, exactly as signed
     currency: Mapped[str | None] = mapped_column(String(10))
-    items: Mapped[str | None] = mapped_column(Text)                # JSON: the files the manifest lists
+    items: Mapped[str | None] = mapped_column(Text)                # JSON: the manifest's declared items, then its files
     manifest_sha256: Mapped[str | None] = mapped_column(String(64))
     failure_code: Mapped[str | None] = mapped_column(String(60))
     failure_message: Mapped[str | None] = mapped_column(Text)

@@ -341,7 +341,8 @@ def _decrypted(uow: UnitOfWork, tender: Tender, bid: Bid, opening: BidOpening, o
     manifest = opened.manifest
     opening.state, opening.decrypted_at = OpeningState.DECRYPTED, now
     opening.price, opening.currency = format(manifest.price, "f"), manifest.currency
-    opening.items = canonical_json([f.as_dict() for f in manifest.files]).decode("utf-8")
+    declared = [{"name": name, "value": value} for name, value in manifest.items]   # the 开标一览表's items
+    opening.items = canonical_json(declared + [f.as_dict() for f in manifest.files]).decode("utf-8")
     opening.manifest_sha256 = hashlib.sha256(manifest.canonical()).hexdigest()
     opening.failure_code = opening.failure_message = None
     bid.state = BidState.DECRYPTED

@@ -181,7 +181,7 @@ def seal(payload: bytes, *recipients: Holder | Any, cipher: str | None = None) -
 
 
 def sealed_package(tmp: Path, signer: Holder, recipients: list[Holder], *, tender: str, bidder: str,
-                   files: dict[str, bytes], price: str = "1234567.80") -> bytes:
+                   files: dict[str, bytes], price: str = "1234567.80", items: tuple[tuple[str, str], ...] = ()) -> bytes:
     """A bid package as ``bidtool pack`` writes it: the files and the signed manifest, sealed."""
     from bidding.bids.sealing import seal_bid
     folder = tmp / f"package-{hashlib.sha256(repr(sorted(files)).encode()).hexdigest()[:8]}"
@@ -193,7 +193,8 @@ def sealed_package(tmp: Path, signer: Holder, recipients: list[Holder], *, tende
         paths.append(path)
     out = folder / "bid.p7m"
     seal_bid(paths, out, tender_id=tender, bidder_code=bidder, price=price, currency="CNY", created_at=CLOCK_T,
-             key=signer.key, certificate=signer.cert, chain=signer.chain, recipients=[r.cert for r in recipients])
+             key=signer.key, certificate=signer.cert, chain=signer.chain, recipients=[r.cert for r in recipients],
+             items=items)
     return out.read_bytes()
 
 

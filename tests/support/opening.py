@@ -157,6 +157,10 @@ def token_key(hsm, holder: TokenHolder):
     return tokens.open_token(hsm.label, pin=TOKEN_PIN).find_key(key_id=holder.key_id)
 
 
+#: The 开标一览表's other items every test bid declares (``bidtool pack --item``), read out at 唱标.
+DECLARED_ITEMS = (("交货期", "合同签订后30日"), ("质保期", "3年"))
+
+
 def files_of(name: str) -> dict[str, bytes]:
     return {"商务标.txt": f"{name} 商务标 {MARKER}".encode(), "技术标.txt": f"{name} 技术标 {MARKER}\n".encode() * 50}
 
@@ -166,7 +170,7 @@ def submit_bid(world: OpeningWorld, tmp: Path, name: str, *, price: str = "10000
     bidder = world.bidders[name]
     bidder.files = files_of(name + price)
     data = sealed_package(tmp / name / price, bidder.manifest_signer, [bidder.encryption], tender=world.tender,
-                          bidder=bidder.code, files=bidder.files, price=price)
+                          bidder=bidder.code, files=bidder.files, price=price, items=DECLARED_ITEMS)
     answer = upload(world.client(bidder.username), world.tender_id, data)
     assert answer.status_code == 200 and answer.json["bid"], answer.json
     bidder.bid = answer.json["bid"]["id"]

@@ -162,6 +162,23 @@ def test_pack_unpack_round_trip(bidtool, supplier, bid_files, tmp_path, alg):
     assert {f["name"] for f in manifest["files"]} == {f.name for f in bid_files}
 
 
+def test_pack_declares_the_quotation_items_read_out_at_the_opening(bidtool, supplier, bid_files, tmp_path):
+    r = bidtool("pack", *_key_args(supplier, "ec", "signing"), "--enc-cert", supplier.certs["ec", "encryption"],
+                "--chain", supplier.inters["ec"], "--tender", "GD-2026-001", "--price", "1234567.80",
+                "--item", "交货期=合同签订后30日", "--item", "质保期=3年", "-o", "bid.env", *bid_files)
+    assert r.code == 0, r.err
+    r = bidtool("unpack", *_key_args(supplier, "ec", "encryption"), "--ca", supplier.roots["ec"], "bid.env", "opened")
+    assert r.code == 0, r.err
+    manifest = json.loads((tmp_path / "opened" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["items"] == [{"name": "交货期", "value": "合同签订后30日"}, {"name": "质保期", "value": "3年"}]
+    enc = ("--enc-cert", supplier.certs["ec", "encryption"])
+    for bad in (["交货期"], ["交货期=30\n日"], ["交货期=30日", "交货期=40日"]):     # no "=", a control character, twice
+        r = bidtool("pack", *_key_args(supplier, "ec", "signing"), *enc, "--tender", "T-1", "--price", "1",
+                    *[arg for item in bad for arg in ("--item", item)], "-o", "bad.env", *bid_files)
+        assert r.code == 1 and len(r.err.strip().splitlines()) == 1 and "item" in r.err, r.err
+    assert not (tmp_path / "bad.env").exists()
+
+
 def test_package_holds_no_plaintext(bidtool, supplier, tmp_path):
     secret = tmp_path / "quote.txt"
     secret.write_bytes(b"SECRET-PRICE-98765 " * 100)

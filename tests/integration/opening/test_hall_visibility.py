@@ -142,7 +142,9 @@ def test_during_the_window_states_and_after_it_prices(hall_world):
         results = seen["results"]
         assert [(r["bidder"], r["state"], r["price"], r["currency"]) for r in results] == [
             ("测试供应商乙", "decrypted", "1234567.80", "CNY"), ("测试供应商丙", "invalid", None, None)], who
-        assert {i["value"].split("（")[0] for i in results[0]["items"]} == {"商务标.txt", "技术标.txt"}
+        declared, files = results[0]["items"][:2], results[0]["items"][2:]
+        assert [(i["name"], i["value"]) for i in declared] == [("交货期", "合同签订后30日"), ("质保期", "3年")]
+        assert {i["value"].split("（")[0] for i in files} == {"商务标.txt", "技术标.txt"}
         assert results[1]["items"] == []
         assert not seen["viewer"]["may_decrypt"] and not seen["viewer"]["may_sign_in"]
     assert state(world, "agency")["viewer"]["may_make_record"]

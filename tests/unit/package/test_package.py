@@ -112,3 +112,32 @@ def test_archive_size_is_exact(tmp_path, sizes, names):
     m = build_manifest(files, tender_id="T1", bidder_code="X", price="1", created_at=AT)
     for sig in (b"", b"S" * 3000):
         assert len(_archive(m, files, sig).getvalue()) == archive_size(m, sig)
+
+
+def test_declared_items_travel_in_the_manifest_and_are_absent_when_there_are_none(bid_files):
+    plain = build_manifest(bid_files, tender_id="GD-2026-001", bidder_code="91110108551385082Q",
+                           price="1234567.80", created_at=AT)
+    assert b'"items"' not in plain.canonical()                 # packages made before items stay byte-identical
+    items = (("交货期", "合同签订后30日"), ("质保期", "3年"))
+    m = build_manifest(bid_files, tender_id="GD-2026-001", bidder_code="91110108551385082Q",
+                       price="1234567.80", created_at=AT, items=items)
+    data = m.canonical()
+    assert '"items":[{"name":"交货期","value":"合同签订后30日"}'.encode() in data
+    assert Manifest.parse(data).items == items
+    empty = data.replace('"items":[{"name":"交货期","value":"合同签订后30日"},{"name":"质保期","value":"3年"}]'.encode(),
+                         b'"items":[]')
+    with pytest.raises(PackageError):                          # an empty list is not the canonical "none"
+        Manifest.parse(empty)
+
+
+@pytest.mark.parametrize("items", [
+    [("交货期", "30日"), ("交货期", "40日")],                    # a name twice
+    [("", "30日")], [("交货期", "")], [(" 交货期", "30日")],     # empty or padded
+    [("交货期", "30\n日")],                                      # a control character
+    [("名" * 41, "x")], [("x", "值" * 201)],                     # too long
+    [(f"item{i}", "x") for i in range(31)],                      # too many
+])
+def test_bad_items_are_refused(bid_files, items):
+    with pytest.raises(PackageError):
+        build_manifest(bid_files, tender_id="GD-2026-001", bidder_code="91110108551385082Q", price="1",
+                       created_at=AT, items=items)

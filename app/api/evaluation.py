@@ -1,0 +1,250 @@
+"""``/api/v1`` for the evaluation (docs/evaluation.md): the agency's scheme, progress and summary;
+the expert's sheets, each signed with a one-time code. The same service functions as the pages."""
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import marshmallow as ma
+from flask.views import MethodView
+from flask_login import current_user
+from flask_smorest import Blueprint
+from marshmallow import fields
+
+from app import context
+from app.api.schemas import ErrorSchema
+from app.auth.access import roles_required
+from app.experts.support import current_expert_id, expert_required, expert_uow, signing_support
+from app.trust import trust_list
+from bidding.accounts.models import Role
+from bidding.evaluation import services
+
+blp = Blueprint("api_evaluation", __name__, url_prefix="/api/v1",
+                description="评标：评标办法、专家评审表签名、汇总 (evaluation: scheme, signed sheets, summary)")
+AGENCY = Role.AGENCY_STAFF
+
+_ANSWERS = {
+    400: "请求无效或验证码错误 (invalid_input, scheme_invalid, sheet_invalid, code_invalid, code_expired)",
+    401: "未登录，或未用验证码登录专家账户 (not logged in, expert_session_required)",
+    403: "无权执行 (permission_denied, not_the_agency)",
+    404: "不存在 (tender_not_found, evaluation_unknown, sheet_unknown)",
+    409: "当前状态不允许 (scheme_locked, scheme_missing, evaluation_not_started, commitment_unsigned, sheet_signed, "
+         "sheet_not_due, sheets_incomplete, sheet_tampered, summary_exists, summary_missing, event_certificate_expired)",
+    422: "请求内容不合格式 (http_422)",
+    429: "过于频繁 (code_rate_limited)",
+    503: "平台令牌或时间戳服务未配置 (expert_signing_unavailable, tsa_unavailable)",
+}
+
+
+def answers(*statuses: int) -> Any:
+    """Document each error status an operation can answer (the schema test requires every one)."""
+    def decorate(view: Any) -> Any:
+        for status in statuses:
+            view = blp.alt_response(status, schema=ErrorSchema, description=_ANSWERS[status])(view)
+        return view
+    return decorate
+
+
+class SchemeInSchema(ma.Schema):
+    qualification = fields.List(fields.Dict(), required=True)
+    scored = fields.List(fields.Dict(), load_default=list)
+    price_weight = fields.String(required=True)
+    tie_break = fields.List(fields.String(), required=True)
+
+
+class SchemeSchema(ma.Schema):
+    tender_id = fields.Integer(required=True)
+    scheme = fields.Dict(allow_none=True)
+    sha256 = fields.String(allow_none=True)
+    set_at = fields.DateTime(allow_none=True)
+
+
+class ProgressSchema(ma.Schema):
+    tender_id = fields.Integer(required=True)
+    scheme_set = fields.Boolean(required=True)
+    started = fields.Boolean(required=True)
+    experts = fields.List(fields.Dict(), required=True)
+    summary = fields.Boolean(required=True)
+    summary_signed = fields.Boolean(required=True)
+
+
+class SummarySchema(ma.Schema):
+    tender_id = fields.Integer(required=True)
+    sha256 = fields.String(required=True)
+    computed_at = fields.DateTime(required=True)
+    summary = fields.Dict(required=True)
+    content = fields.String(required=True, metadata={"description": "the canonical bytes (base64) every expert signs"})
+
+
+class SheetInSchema(ma.Schema):
+    kind = fields.String(required=True, validate=ma.validate.OneOf(["qualification", "score", "opinion"]))
+    bid_id = fields.Integer(load_default=None)
+    data = fields.Dict(required=True)
+
+
+class SheetSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    tender_id = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    subject = fields.String(required=True)
+    mine = fields.Boolean(required=True)
+    sheet = fields.Dict(required=True)
+    content = fields.String(required=True, metadata={"description": "the canonical bytes (base64) signed"})
+    signed_at = fields.DateTime(allow_none=True)
+    signature = fields.String(allow_none=True, metadata={"description": "detached CMS (base64 DER)"})
+    certificate = fields.String(allow_none=True, metadata={"description": "the event certificate (base64 DER)"})
+
+
+class ExpertEvaluationSchema(ma.Schema):
+    tender_id = fields.Integer(required=True)
+    tender = fields.String(required=True)
+    title = fields.String(required=True)
+    scheme = fields.Dict(required=True)
+    bids = fields.List(fields.Dict(), required=True)
+    qualified = fields.List(fields.String(), allow_none=True)
+    commitment_signed = fields.Boolean(required=True)
+    sheets = fields.List(fields.Nested(SheetSchema), required=True)
+    summary = fields.Dict(allow_none=True)
+
+
+class SignatureRequestSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    document_sha256 = fields.String(required=True)
+    expires_at = fields.DateTime(required=True)
+
+
+class SignSheetSchema(ma.Schema):
+    request_id = fields.Integer(required=True)
+    code = fields.String(required=True, validate=ma.validate.Length(1, 20))
+
+
+def _b64(data: bytes | None) -> str | None:
+    return base64.b64encode(data).decode("ascii") if data is not None else None
+
+
+def sheet_out(sheet: Any, expert_id: int | None) -> dict[str, Any]:
+    signature = sheet.signature
+    return {"id": sheet.id, "tender_id": sheet.tender_id, "kind": sheet.kind.value, "subject": sheet.subject,
+            "mine": sheet.expert_id == expert_id, "sheet": json.loads(sheet.content), "content": _b64(sheet.content),
+            "signed_at": sheet.signed_at, "signature": _b64(signature.signature_der if signature else None),
+            "certificate": _b64(signature.certificate.certificate_der if signature else None)}
+
+
+def summary_out(summary: Any) -> dict[str, Any]:
+    return {"tender_id": summary.tender_id, "sha256": summary.sha256, "computed_at": summary.computed_at,
+            "summary": json.loads(summary.content), "content": _b64(summary.content)}
+
+
+# -- the agency ---------------------------------------------------------------------------------------------
+@blp.route("/tenders/<int:tender_id>/evaluation/scheme")
+class Scheme(MethodView):
+    @roles_required(AGENCY)
+    @blp.response(200, SchemeSchema)
+    @answers(401, 403, 404)
+    def get(self, tender_id: int) -> dict[str, Any]:
+        """The tender's evaluation scheme (评标办法); ``scheme`` null until set."""
+        row = services.agency_scheme(context.uow(), current_user, tender_id)
+        return {"tender_id": tender_id, "scheme": json.loads(row.document) if row else None,
+                "sha256": row.sha256 if row else None, "set_at": row.set_at if row else None}
+
+    @roles_required(AGENCY)
+    @blp.arguments(SchemeInSchema)
+    @blp.response(200, SchemeSchema)
+    @answers(400, 401, 403, 404, 409, 422)
+    def put(self, args: dict[str, Any], tender_id: int) -> dict[str, Any]:
+        """Set the scheme (weights sum to 100; price by the lowest-price method) before the evaluation starts."""
+        row = services.set_scheme(context.uow(), current_user, tender_id, args)
+        return {"tender_id": tender_id, "scheme": json.loads(row.document), "sha256": row.sha256, "set_at": row.set_at}
+
+
+@blp.route("/tenders/<int:tender_id>/evaluation")
+class Progress(MethodView):
+    @roles_required(AGENCY)
+    @blp.response(200, ProgressSchema)
+    @answers(401, 403, 404)
+    def get(self, tender_id: int) -> dict[str, Any]:
+        """Per expert, how many sheets are filled and signed (no contents); the summary's state."""
+        return services.progress(context.uow(), current_user, tender_id)
+
+
+@blp.route("/tenders/<int:tender_id>/evaluation/summary")
+class Summary(MethodView):
+    @roles_required(AGENCY)
+    @blp.response(200, SummarySchema)
+    @answers(401, 403, 404, 409)
+    def get(self, tender_id: int) -> dict[str, Any]:
+        """The summary sheet (评标汇总表)."""
+        return summary_out(services.summary_of(context.uow(), current_user, tender_id))
+
+    @roles_required(AGENCY)
+    @blp.response(201, SummarySchema)
+    @answers(401, 403, 404, 409)
+    def post(self, tender_id: int) -> dict[str, Any]:
+        """Compute the summary from the signed sheets, each verified over its stored bytes."""
+        trust = trust_list()
+        return summary_out(services.compute_summary(context.uow(), current_user, tender_id,
+                                                    trust_roots=trust.roots, intermediates=trust.intermediates))
+
+
+# -- the expert ---------------------------------------------------------------------------------------------
+@blp.route("/expert-session/evaluations/<int:tender_id>")
+class ExpertEvaluation(MethodView):
+    @expert_required
+    @blp.response(200, ExpertEvaluationSchema)
+    @answers(401, 404, 409)
+    def get(self, tender_id: int) -> dict[str, Any]:
+        """The scheme, the bids, the expert's own sheets (every sheet once the summary exists)."""
+        expert_id = current_expert_id()
+        view = services.my_sheets(expert_uow(), expert_id, tender_id)
+        return {"tender_id": view.tender.id, "tender": view.tender.public_id, "title": view.tender.title,
+                "scheme": view.scheme, "bids": view.bids, "qualified": view.qualified,
+                "commitment_signed": view.commitment_signed,
+                "sheets": [sheet_out(s, expert_id) for s in view.sheets],
+                "summary": json.loads(view.summary.content) if view.summary else None}
+
+
+@blp.route("/expert-session/evaluations/<int:tender_id>/sheets")
+class ExpertSheets(MethodView):
+    @expert_required
+    @blp.arguments(SheetInSchema)
+    @blp.response(201, SheetSchema)
+    @answers(400, 401, 404, 409, 422)
+    def post(self, args: dict[str, Any], tender_id: int) -> dict[str, Any]:
+        """Fill (or refill, while unsigned) the qualification sheet, a score sheet or the opinion sheet."""
+        sheet = services.fill_sheet(expert_uow(), current_expert_id(), tender_id, args["kind"], args["data"],
+                                    args["bid_id"])
+        return sheet_out(sheet, current_expert_id())
+
+
+@blp.route("/expert-session/sheets/<int:sheet_id>")
+class ExpertSheet(MethodView):
+    @expert_required
+    @blp.response(200, SheetSchema)
+    @answers(401, 404, 409)
+    def get(self, sheet_id: int) -> dict[str, Any]:
+        """One sheet: the expert's own; another's only once the summary exists."""
+        return sheet_out(services.sheet_of(expert_uow(), current_expert_id(), sheet_id), current_expert_id())
+
+
+@blp.route("/expert-session/sheets/<int:sheet_id>/signature-requests")
+class SheetSignatureRequests(MethodView):
+    @expert_required
+    @blp.response(201, SignatureRequestSchema)
+    @answers(400, 401, 404, 409, 429, 503)
+    def post(self, sheet_id: int) -> Any:
+        """Send a one-time code for signing the sheet's canonical bytes."""
+        return services.request_sheet_signature(expert_uow(), current_expert_id(), sheet_id, signing_support())
+
+
+@blp.route("/expert-session/sheets/<int:sheet_id>/signature")
+class SheetSignature(MethodView):
+    @expert_required
+    @blp.arguments(SignSheetSchema)
+    @blp.response(201, SheetSchema)
+    @answers(400, 401, 404, 409, 422, 503)
+    def post(self, args: dict[str, Any], sheet_id: int) -> dict[str, Any]:
+        """Sign the sheet with the code (event certificate on the platform's token); final then."""
+        sheet = services.sign_sheet(expert_uow(), current_expert_id(), sheet_id, args["request_id"], args["code"],
+                                    signing_support())
+        return sheet_out(sheet, current_expert_id())

@@ -1,0 +1,4 @@
+"""Fixtures of the evaluation tests: ``support.evaluation`` on ``support.experts`` (and the bid CA of ``support.bids``)."""
+from support.bids import bid_ca, keys  # noqa: F401  (fixtures)
+from support.evaluation import evaluation_world  # noqa: F401  (fixture)
+from support.experts import expert_world  # noqa: F401  (fixture)
