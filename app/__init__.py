@@ -55,6 +55,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *,
     from app.bids import bp as bids_bp
     from app.certificates import bp as certificates_bp
     from app.documents import bp as documents_bp
+    from app.evaluation import bp as evaluation_bp
     from app.experts import bp as experts_bp
     from app.main import bp as main_bp
     from app.opening import bp as opening_bp
@@ -81,6 +82,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *,
     app.register_blueprint(verify_bp)
     app.register_blueprint(operator_bp)
     app.register_blueprint(experts_bp)
+    app.register_blueprint(evaluation_bp)
     app.register_blueprint(publication_bp)
     init_api(app)
 

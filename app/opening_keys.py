@@ -5,8 +5,10 @@ per-tender opening keys and the outside things a key release is checked with.
   :class:`bidding.opening.keys.OpeningCa`), default the development CA of ``DEVCA_DIR`` issuing
   role ``opening`` certificates from ``OPENING_CA_PROFILE`` (default: the first profile with an
   RSA chain).
-- The secret the opening keys are kept under: ``OPENING_KEY_SECRET`` (environment
-  ``EBID_OPENING_KEY_SECRET``); when unset, derived from ``SECRET_KEY`` (development).
+- Where the keys live: ``OPENING_KEY_STORE``: ``"token"`` (the default: generated and used on the
+  platform's token, ``PLATFORM_TOKEN_LABEL``, destroyed there at the close) or ``"database"`` (the
+  tests' default: encrypted PKCS#8 under ``OPENING_KEY_SECRET``, environment
+  ``EBID_OPENING_KEY_SECRET``; when unset, derived from ``SECRET_KEY``).
 """
 from __future__ import annotations
 
@@ -21,8 +23,17 @@ from app.bids.common import bid_store
 from app.certificates.proof import crls
 from app.trust import trust_list
 from bidding.opening.keys import Keyring, OpeningCa
+from pki.errors import PkiError
 from bidding.opening.services import OpeningSupport
 from pki.devca import DevCA
+
+
+class OpeningTokenUnavailable(PkiError):
+    """The platform's token cannot be opened (no PIN configured, token absent)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"平台令牌不可用 (the platform's token is unavailable: {reason})")
+        self.code = f"platform_token_{reason}"
 
 
 class DevCaOpeningCa:
@@ -66,8 +77,20 @@ def opening_keyring() -> Keyring:
     if keyring is None:
         factory = app.config.get("OPENING_CA") or dev_opening_ca
         ca: OpeningCa = factory(app)
-        keyring = app.extensions["opening_keyring"] = Keyring(ca=ca, secret=opening_key_secret(app))
+        token = _platform_token if app.config["OPENING_KEY_STORE"] == "token" else None
+        keyring = app.extensions["opening_keyring"] = Keyring(ca=ca, secret=opening_key_secret(app), token=token)
     return keyring
+
+
+def _platform_token() -> Any:
+    """The platform's token (``PLATFORM_TOKEN_LABEL``, the one the experts' event keys live on); a
+    token that cannot be opened is the platform's fault at the opening."""
+    from app.experts.support import platform_token
+    from bidding.errors import DomainError
+    try:
+        return platform_token()
+    except DomainError as exc:
+        raise OpeningTokenUnavailable(exc.code) from None
 
 
 def opening_support() -> OpeningSupport:

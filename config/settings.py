@@ -95,6 +95,10 @@ class BaseConfig:
     # Every so often the scheduler purges expired uploads and stamp sessions' files (0: never; the
     # tests keep it off, so the effects of a test are only its own).
     HOUSEKEEPING_INTERVAL_SECONDS = 3600.0
+    # Where a tender's opening key is made and used (docs/opening.md): on the platform's token
+    # ("token", PLATFORM_TOKEN_LABEL below), or encrypted in the database ("database": tests that
+    # have no platform token; the opening's own tests use the token).
+    OPENING_KEY_STORE = "token"
     NOTIFIER = "app.scheduler.notifier:outbox_notifier"
     # Bid uploads (docs/uploads.md): largest envelope, largest chunk of one PATCH request, how long
     # an unfinished upload lives (never past the bid deadline).
@@ -124,6 +128,7 @@ class TestingConfig(BaseConfig):
     WTF_CSRF_ENABLED = False    # tests that check CSRF switch it back on
     LOG_LEVEL = "WARNING"
     HOUSEKEEPING_INTERVAL_SECONDS = 0.0
+    OPENING_KEY_STORE = "database"
 
 
 class ProductionConfig(BaseConfig):

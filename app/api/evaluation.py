@@ -3,10 +3,12 @@ the expert's sheets, each signed with a one-time code. The same service function
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from typing import Any
 
 import marshmallow as ma
+from flask import Response
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
@@ -15,10 +17,16 @@ from marshmallow import fields
 from app import context
 from app.api.schemas import ErrorSchema
 from app.auth.access import roles_required
-from app.experts.support import current_expert_id, expert_required, expert_uow, signing_support
+from app.documents.common import verify_url
+from app.experts.support import (
+    current_expert_id,
+    expert_required,
+    expert_uow,
+    signing_support,
+)
 from app.trust import trust_list
 from bidding.accounts.models import Role
-from bidding.evaluation import services
+from bidding.evaluation import report, services
 
 blp = Blueprint("api_evaluation", __name__, url_prefix="/api/v1",
                 description="评标：评标办法、专家评审表签名、汇总 (evaluation: scheme, signed sheets, summary)")
@@ -49,7 +57,7 @@ def answers(*statuses: int) -> Any:
 class SchemeInSchema(ma.Schema):
     qualification = fields.List(fields.Dict(), required=True)
     scored = fields.List(fields.Dict(), load_default=list)
-    price_weight = fields.String(required=True)
+    price_weight = fields.Raw(required=True, metadata={"description": "a decimal string, e.g. \"30\" or \"27.50\""})
     tie_break = fields.List(fields.String(), required=True)
 
 
@@ -67,6 +75,8 @@ class ProgressSchema(ma.Schema):
     experts = fields.List(fields.Dict(), required=True)
     summary = fields.Boolean(required=True)
     summary_signed = fields.Boolean(required=True)
+    report = fields.Boolean(required=True)
+    report_signed = fields.Boolean(required=True)
 
 
 class SummarySchema(ma.Schema):
@@ -126,7 +136,9 @@ def _b64(data: bytes | None) -> str | None:
 def sheet_out(sheet: Any, expert_id: int | None) -> dict[str, Any]:
     signature = sheet.signature
     return {"id": sheet.id, "tender_id": sheet.tender_id, "kind": sheet.kind.value, "subject": sheet.subject,
-            "mine": sheet.expert_id == expert_id, "sheet": json.loads(sheet.content), "content": _b64(sheet.content),
+            "mine": sheet.expert_id == expert_id, "content": _b64(sheet.content),
+            "sheet": json.loads(sheet.content) if sheet.kind.is_json else {
+                "kind": sheet.kind.value, "sha256": hashlib.sha256(sheet.content).hexdigest(), "size": len(sheet.content)},
             "signed_at": sheet.signed_at, "signature": _b64(signature.signature_der if signature else None),
             "certificate": _b64(signature.certificate.certificate_der if signature else None)}
 
@@ -185,6 +197,36 @@ class Summary(MethodView):
         trust = trust_list()
         return summary_out(services.compute_summary(context.uow(), current_user, tender_id,
                                                     trust_roots=trust.roots, intermediates=trust.intermediates))
+
+
+class ReportSchema(ma.Schema):
+    tender_id = fields.Integer(required=True)
+    sha256 = fields.String(required=True)
+    generated_at = fields.DateTime(required=True)
+
+
+@blp.route("/tenders/<int:tender_id>/evaluation/report")
+class Report(MethodView):
+    @roles_required(AGENCY)
+    @blp.response(201, ReportSchema)
+    @answers(401, 403, 404, 409)
+    def post(self, tender_id: int) -> dict[str, Any]:
+        """Generate the evaluation report (评标报告) PDF once every expert signed the summary; each expert
+        then signs it as a sheet of kind ``report`` (a detached CMS over the PDF's bytes)."""
+        summary = report.generate_report(context.uow(), current_user, tender_id, verify_url=verify_url)
+        return {"tender_id": tender_id, "sha256": summary.report_sha256, "generated_at": summary.report_at}
+
+
+@blp.route("/tenders/<int:tender_id>/evaluation/report.pdf")
+class ReportPdf(MethodView):
+    @roles_required(AGENCY)
+    @blp.response(200, {"type": "string", "format": "binary"}, content_type="application/pdf",
+                  description="the evaluation report PDF")
+    @answers(401, 403, 404, 409)
+    def get(self, tender_id: int) -> Response:
+        """The evaluation report's PDF."""
+        summary = services.report_of(context.uow(), current_user, tender_id)
+        return Response(summary.report_pdf, mimetype="application/pdf")
 
 
 # -- the expert ---------------------------------------------------------------------------------------------

@@ -77,3 +77,13 @@ class SummaryMissing(Conflict):
 class SummaryUnsigned(Conflict):
     code = "summary_unsigned"
     message = "评标汇总表尚未由全部专家签名 (not every expert has signed the summary sheet)"
+
+
+class ReportExists(Conflict):
+    code = "report_exists"
+    message = "评标报告已生成 (the evaluation report already exists)"
+
+
+class ReportMissing(Conflict):
+    code = "report_missing"
+    message = "评标报告尚未生成 (the evaluation report does not exist yet)"

@@ -5,7 +5,7 @@
 - :class:`EvaluationSheet`: one sheet of one expert, exactly the canonical bytes the expert signs:
   the qualification review sheet (资格审查表), a score sheet per qualified bid (评分表), an opinion
   sheet (评审意见表) or the expert's copy of the summary (汇总表). ``subject`` names it uniquely per
-  expert (``qualification``, ``score:<bid id>``, ``opinion``, ``summary``); ``signature_id`` is the
+  expert (``qualification``, ``score:<bid id>``, ``opinion``, ``summary``, ``report``); ``signature_id`` is the
   expert's event-certificate signature over ``content`` once made (a sheet is final then).
 - :class:`EvaluationSummary`: the summary sheet (评标汇总表) computed from the signed sheets.
 """
@@ -26,11 +26,17 @@ class SheetKind(str, enum.Enum):
     SCORE = "score"                    # 评分表
     OPINION = "opinion"                # 评审意见表
     SUMMARY = "summary"                # 评标汇总表（专家签署）
+    REPORT = "report"                  # 评标报告（PDF，专家签署）
 
     @property
     def label(self) -> str:
         return {"qualification": "资格审查表", "score": "评分表", "opinion": "评审意见表",
-                "summary": "评标汇总表"}[self.value]
+                "summary": "评标汇总表", "report": "评标报告"}[self.value]
+
+    @property
+    def is_json(self) -> bool:
+        """Every sheet is canonical JSON except the report, which is its PDF."""
+        return self is not SheetKind.REPORT
 
 
 class EvaluationScheme(Base):
@@ -72,3 +78,6 @@ class EvaluationSummary(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     computed_by: Mapped[int] = mapped_column(ForeignKey("account.id"))
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    report_pdf: Mapped[bytes | None] = mapped_column(LargeBinary)     # 评标报告, once every expert signed the summary
+    report_sha256: Mapped[str | None] = mapped_column(String(64))
+    report_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

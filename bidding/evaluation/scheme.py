@@ -25,7 +25,7 @@ from typing import Any
 from bidding.evaluation.errors import SchemeInvalid
 
 CENT = Decimal("0.01")
-HUNDRED = Decimal("100")
+HUNDRED = Decimal(100)
 TIE_RULES = {"price": "报价低者优先 (lower price first)", "received_at": "递交早者优先 (earlier submission first)",
              "technical": "非价格得分高者优先 (higher non-price score first)"}
 _ID = re.compile(r"^[a-z0-9_-]{1,20}$")
@@ -84,7 +84,7 @@ def parse_scheme(data: Any) -> Scheme:
     price_weight = parse_decimal(data.get("price_weight"), field="price_weight")
     if price_weight <= 0:
         raise SchemeInvalid("价格分权重应大于 0（最低评标价法） (the price weight must be above 0)", field="price_weight")
-    total = price_weight + sum((c.weight for c in scored), Decimal(0))
+    total = money(price_weight + sum((c.weight for c in scored), Decimal(0)))
     if total != HUNDRED:
         raise SchemeInvalid(f"各项权重之和应为 100，现为 {total} (the weights must sum to 100, not {total})",
                             field="weights", total=str(total))

@@ -30,6 +30,8 @@ from bidding.evaluation.errors import (
     CommitmentUnsigned,
     EvaluationNotStarted,
     NotAnEvaluator,
+    ReportMissing,
+    SchemeInvalid,
     SchemeLocked,
     SchemeMissing,
     SheetInvalid,
@@ -42,10 +44,28 @@ from bidding.evaluation.errors import (
     SummaryMissing,
     SummaryUnsigned,
 )
-from bidding.evaluation.models import EvaluationScheme, EvaluationSheet, EvaluationSummary, SheetKind
-from bidding.evaluation.scheme import Candidate, Scheme, money, parse_decimal, parse_scheme, score_bids
+from bidding.evaluation.models import (
+    EvaluationScheme,
+    EvaluationSheet,
+    EvaluationSummary,
+    SheetKind,
+)
+from bidding.evaluation.scheme import (
+    Candidate,
+    Scheme,
+    money,
+    parse_decimal,
+    parse_scheme,
+    score_bids,
+)
 from bidding.experts.errors import ExpertSessionRequired
-from bidding.experts.models import AssignmentState, Expert, ExpertAssignment, ExpertDraw, ExpertSignature
+from bidding.experts.models import (
+    AssignmentState,
+    Expert,
+    ExpertAssignment,
+    ExpertDraw,
+    ExpertSignature,
+)
 from bidding.experts.services import commitment_letter
 from bidding.experts.signing import SigningSupport, confirm_signature, request_signature
 from bidding.opening.models import BidOpening
@@ -242,10 +262,14 @@ def progress(uow: UnitOfWork, account: Account, tender_id: Any) -> dict[str, Any
             EvaluationSheet.tender_id == tender.id, EvaluationSheet.expert_id == expert.id)))
         rows.append({"expert": expert.name, "filled": len(sheets),
                      "signed": sum(1 for s in sheets if s.signature_id is not None),
-                     "summary_signed": any(s.kind == SheetKind.SUMMARY and s.signature_id is not None for s in sheets)})
+                     "summary_signed": any(s.kind == SheetKind.SUMMARY and s.signature_id is not None for s in sheets),
+                     "report_signed": any(s.kind == SheetKind.REPORT and s.signature_id is not None for s in sheets)})
     return {"tender_id": tender.id, "scheme_set": scheme_of(uow, tender.id) is not None, "started": started,
             "experts": rows, "summary": summary is not None,
-            "summary_signed": bool(rows) and summary is not None and all(r["summary_signed"] for r in rows)}
+            "summary_signed": bool(rows) and summary is not None and all(r["summary_signed"] for r in rows),
+            "report": summary is not None and summary.report_pdf is not None,
+            "report_signed": bool(rows) and summary is not None and summary.report_pdf is not None
+            and all(r["report_signed"] for r in rows)}
 
 
 def compute_summary(uow: UnitOfWork, account: Account, tender_id: Any, *, trust_roots: Sequence[Any],
@@ -321,6 +345,14 @@ def summary_of(uow: UnitOfWork, account: Account, tender_id: Any) -> EvaluationS
     summary = _summary(uow, tender.id)
     if summary is None:
         raise SummaryMissing()
+    return summary
+
+
+def report_of(uow: UnitOfWork, account: Account, tender_id: Any) -> EvaluationSummary:
+    """The summary with its report PDF (the agency; :class:`ReportMissing` before it is generated)."""
+    summary = summary_of(uow, account, tender_id)
+    if summary.report_pdf is None:
+        raise ReportMissing()
     return summary
 
 
@@ -447,7 +479,8 @@ def _qualification(data: Any, bids: list[tuple[Bid, BidOpening, Party]]) -> dict
     by_id = {b.id: b for b, _, _ in bids}
     out: dict[int, dict[str, Any]] = {}
     for item in results:
-        bid = by_id.get(item.get("bid")) if isinstance(item, dict) and isinstance(item.get("bid"), int) else None
+        key = item.get("bid") if isinstance(item, dict) else None
+        bid = by_id.get(key) if isinstance(key, int) and not isinstance(key, bool) else None
         if bid is None or bid.id in out or not isinstance(item.get("passed"), bool):
             raise SheetInvalid("资格审查结果应对每个已解密投标给出一次通过与否 (give pass or fail once for each "
                                "decrypted bid)", field="results")
@@ -469,9 +502,7 @@ def _scores(data: Any, scheme: Scheme) -> dict[str, str]:
     for criterion in scheme.scored:
         try:
             value = parse_decimal(scores[criterion.id], field=criterion.id)
-        except SheetInvalid:
-            raise
-        except Exception:
+        except SchemeInvalid:
             value = None
         if value is None or value > criterion.weight:
             raise SheetInvalid(f"「{criterion.name}」得分应在 0–{money(criterion.weight)} 之间 (the score of "
@@ -547,7 +578,7 @@ def _own_unsigned(uow: UnitOfWork, expert_id: int | None, sheet_id: Any, *, for_
         raise SheetUnknown()
     if sheet.signature_id is not None:
         raise SheetSigned()
-    if sheet.kind != SheetKind.SUMMARY:
+    if sheet.kind not in (SheetKind.SUMMARY, SheetKind.REPORT):
         _evaluation_for_expert(uow, expert_id, sheet.tender_id)   # still an evaluator, commitment signed
         if _summary(uow, sheet.tender_id) is not None:
             raise SheetNotDue("评标汇总表已生成，评审表不能再签署 (the summary exists: sheets are closed)")
@@ -568,6 +599,7 @@ __all__ = [
     "my_sheets",
     "progress",
     "recommended_ranking",
+    "report_of",
     "request_sheet_signature",
     "set_scheme",
     "sheet_of",

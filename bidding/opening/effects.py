@@ -89,12 +89,15 @@ def window_start_handler(keyring: Callable[[], Keyring]) -> EffectHandler:
     return handle
 
 
-def window_end_handler(uow: UnitOfWork, effect: Effect) -> None:
-    """``opening.window_end``: :func:`close_window` (it commits; idempotent)."""
-    tender = _current(uow, effect, lambda t: t.window_end)
-    if tender is None:
-        return
-    close_window(uow, tender.id)
+def window_end_handler(keyring: Callable[[], Keyring]) -> EffectHandler:
+    """``opening.window_end``: :func:`close_window` (it commits; idempotent), destroying the
+    opening key on the application's token."""
+    def handle(uow: UnitOfWork, effect: Effect) -> None:
+        tender = _current(uow, effect, lambda t: t.window_end)
+        if tender is None:
+            return
+        close_window(uow, tender.id, keyring())
+    return handle
 
 
 def register_opening_handlers(keyring: Callable[[], Keyring]) -> None:
@@ -102,7 +105,7 @@ def register_opening_handlers(keyring: Callable[[], Keyring]) -> None:
     from bidding.scheduling import register_effect_handler
     register_effect_handler(CLOSING, closing_handler)
     register_effect_handler(WINDOW_START, window_start_handler(keyring))
-    register_effect_handler(WINDOW_END, window_end_handler)
+    register_effect_handler(WINDOW_END, window_end_handler(keyring))
 
 
 __all__ = [

@@ -60,7 +60,9 @@ _LABELS = {
 
 class OpeningKey(Base):
     """A tender's opening key: ``certificate_der`` (from the platform's CA, role ``opening``) and
-    its private key as encrypted PKCS#8 PEM, set to NULL when the window closes (``destroyed_at``)."""
+    where its private key is: generated on the platform's token (``token_label``, ``token_key_id``:
+    never extractable, destroyed on the token when the window closes), or, where the settings keep
+    opening keys in the database, as encrypted PKCS#8 PEM set to NULL then (``destroyed_at``)."""
 
     __tablename__ = "opening_key"
 
@@ -69,8 +71,15 @@ class OpeningKey(Base):
     certificate_der: Mapped[bytes] = mapped_column(LargeBinary)
     fingerprint_sha256: Mapped[str] = mapped_column(String(64))
     encrypted_key_pem: Mapped[bytes | None] = mapped_column(LargeBinary)
+    token_label: Mapped[str | None] = mapped_column(String(64))
+    token_key_id: Mapped[str | None] = mapped_column(String(32))     # CKA_ID, hex
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     destroyed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def held(self) -> bool:
+        """Whether the private key still exists (on the token, or encrypted here)."""
+        return self.destroyed_at is None and (self.token_key_id is not None or self.encrypted_key_pem is not None)
 
     def __repr__(self) -> str:
         return f"<OpeningKey tender={self.tender_id} destroyed={self.destroyed_at is not None}>"

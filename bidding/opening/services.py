@@ -383,9 +383,10 @@ def register_window_closed_listener(listener: WindowClosedListener) -> WindowClo
     return listener
 
 
-def close_window(uow: UnitOfWork, tender_id: Any) -> CloseReport:
+def close_window(uow: UnitOfWork, tender_id: Any, keyring: Keyring | None = None) -> CloseReport:
     """R15 once the window is over: every bid still submitted becomes WITHDRAWN (a platform error
-    is on record for it) or INVALID; the opening key is erased; hall event
+    is on record for it) or INVALID; the opening key is destroyed (on ``keyring``'s token, where it
+    was made there); hall event
     ``opening.window_closed``; each bidder is told its result. Harmless when run again."""
     with uow:
         tender = load_tender(uow, tender_id)
@@ -404,7 +405,7 @@ def close_window(uow: UnitOfWork, tender_id: Any) -> CloseReport:
             opening.state = OpeningState.WITHDRAWN if opening.platform_error else OpeningState.INVALID
             opening.context, opening.closed_at = None, now
             bid.state = BidState.WITHDRAWN if opening.platform_error else BidState.INVALID
-        destroy_opening_key(uow, tender)
+        destroy_opening_key(uow, tender, keyring)
         hall.closed_at = now
         report = _report(uow, tender, closed_now=True)
         record_hall_event(uow, tender, "opening.window_closed", {

@@ -62,6 +62,8 @@ PATHS = {
     "opening_transcript": "/api/v1/tenders/{tender}/opening/transcript.der",
 }
 
+REGISTERED_ONLY = "已报名的供应商登录后下载 (registered suppliers download it after logging in)"
+
 #: the order of events published at the same instant
 RANK_TENDER, RANK_AMENDMENT, RANK_OPENING, RANK_AWARD, RANK_CONTRACT = 0, 10, 20, 30, 40
 
@@ -143,6 +145,10 @@ class ReleaseDraft:
         return release
 
 
+#: what an event does to a draft
+Apply = Callable[[ReleaseDraft], None]
+
+
 @dataclass(frozen=True)
 class ReleaseEvent:
     """One published event: its release id is ``<ocid>-<key>``; ``apply`` adds what it published
@@ -152,7 +158,7 @@ class ReleaseEvent:
     date: datetime
     tag: str                 # OCDS releaseTag: tender, tenderAmendment, tenderUpdate, award, contract, …
     rank: int
-    apply: Callable[[ReleaseDraft], None]
+    apply: Apply
 
 
 #: (uow, context) → the events a later area published for the tender
@@ -239,7 +245,7 @@ def tender_events(uow: UnitOfWork, ctx: PublicationContext) -> list[ReleaseEvent
         if tender.documents_document_id is not None:
             draft.document({"id": "bidding-documents", "documentType": "biddingDocuments",
                             "title": f"{tender.title} 招标文件",
-                            "description": "已报名的供应商登录后下载 (registered suppliers download it after logging in)",
+                            "description": REGISTERED_ONLY,
                             "url": ctx.url("documents"), "datePublished": rfc3339(published_at),
                             "format": "application/pdf", "language": LANGUAGE})
 
@@ -255,7 +261,7 @@ def tender_events(uow: UnitOfWork, ctx: PublicationContext) -> list[ReleaseEvent
     return events
 
 
-def _amendment(ctx: PublicationContext, amendment: TenderAmendment, deadline: datetime) -> Callable[[ReleaseDraft], None]:
+def _amendment(ctx: PublicationContext, amendment: TenderAmendment, deadline: datetime) -> Apply:
     date = rfc3339(amendment.published_at)
 
     def apply(draft: ReleaseDraft) -> None:
@@ -266,13 +272,13 @@ def _amendment(ctx: PublicationContext, amendment: TenderAmendment, deadline: da
             "releaseID": ctx.release_id(f"amendment-{amendment.seq}")})
         draft.document({"id": f"amendment-{amendment.seq}", "documentType": "tenderNotice",
                         "title": f"更正公告（第 {amendment.seq} 次）：{amendment.title}",
-                        "description": "已报名的供应商登录后下载 (registered suppliers download it after logging in)",
+                        "description": REGISTERED_ONLY,
                         "url": ctx.url("amendment", seq=amendment.seq), "datePublished": date,
                         "format": "application/pdf", "language": LANGUAGE})
     return apply
 
 
-def _opening(ctx: PublicationContext, hall: OpeningHall, bidders: list[Party]) -> Callable[[ReleaseDraft], None]:
+def _opening(ctx: PublicationContext, hall: OpeningHall, bidders: list[Party]) -> Apply:
     date = rfc3339(hall.published_at)
 
     def apply(draft: ReleaseDraft) -> None:

@@ -57,6 +57,8 @@ def upgrade() -> None:
     sa.Column('certificate_der', sa.LargeBinary(), nullable=False),
     sa.Column('fingerprint_sha256', sa.String(length=64), nullable=False),
     sa.Column('encrypted_key_pem', sa.LargeBinary(), nullable=True),
+    sa.Column('token_label', sa.String(length=64), nullable=True),
+    sa.Column('token_key_id', sa.String(length=32), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('destroyed_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['tender_id'], ['tender.id'], name=op.f('fk_opening_key_tender_id_tender')),

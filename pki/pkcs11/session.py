@@ -127,6 +127,20 @@ class TokenSession:
             spki = self._public_of(private, obj_id, obj_label)
             return TokenKey(self, private, spki, label=obj_label, key_id=obj_id)
 
+    def destroy_objects(self, *, key_id: bytes) -> int:
+        """Destroy every object with ``key_id`` (the private and public key, a certificate): a key
+        whose use is over leaves the token. Returns how many were destroyed."""
+        if not key_id:
+            raise TokenError("CKA_ID 不能为空 (key_id must not be empty)")
+        with self.raw():
+            found = self._objects(key_id=key_id)
+            try:
+                for obj in found:
+                    obj.destroy()
+            except p11err.PKCS11Error as exc:
+                raise TokenError(f"销毁令牌对象失败 (destroying objects failed: {type(exc).__name__})") from exc
+            return len(found)
+
     def _public_of(self, private: Any, key_id: bytes, label: str) -> akeys.PublicKeyInfo:
         for object_class in (ObjectClass.PUBLIC_KEY, ObjectClass.CERTIFICATE):
             found = (self._objects(key_id=key_id, object_class=object_class) if key_id

@@ -186,10 +186,11 @@ def _decrypt_through_api(journey: Journey) -> None:
 
 def _close_window(journey: Journey) -> None:
     """What the scheduler's window-end effect runs (R15, the record generated for the agency)."""
+    from app.opening_keys import opening_keyring
     from bidding.opening.services import close_window
     from support.auth import test_uow
     with journey.app.app_context():
-        close_window(test_uow(journey.app), journey.tender_id)
+        close_window(test_uow(journey.app), journey.tender_id, opening_keyring())
 
 
 def test_opening_hall_sign_in_decrypt_objection_record(page: Page, browser, journey, screenshots, tmp_path):

@@ -178,6 +178,8 @@ ALLOWED: dict[tuple[str, str], frozenset[str]] = {
     ("api_opening_hall.OpeningPublication", "POST"): frozenset({"agency_staff"}),
     ("api_opening_hall.OpeningRecordFile", "GET"): EVERYONE,
     ("api_opening_hall.OpeningTranscript", "GET"): EVERYONE,
+    # open publication (docs/publication.md): a published tender's OCDS package, for anyone (a draft: 404)
+    ("publication.ocds_package", "GET"): EVERYONE,
     # the bidder's step at the opening (docs/opening.md): a supplier with a bid (others: 404/409 by the use case)
     ("api_opening.OpeningRelease", "POST"): frozenset({"supplier_staff", "supplier_staff_2"}),
     ("api_opening.OpeningKeySubmission", "POST"): frozenset({"supplier_staff", "supplier_staff_2"}),
@@ -214,6 +216,26 @@ ALLOWED: dict[tuple[str, str], frozenset[str]] = {
     ("api_experts.ExpertAssignmentAnswer", "POST"): frozenset(),
     ("api_experts.SignatureRequests", "POST"): frozenset(),
     ("api_experts.SignatureRequest", "POST"): frozenset(),
+    # the evaluation (docs/evaluation.md): the tender's agency sets the scheme and computes the summary;
+    # the expert's pages send to the expert sign-in without its code session, its API answers 401
+    ("evaluation.agency_page", "GET"): frozenset({"agency_staff"}),
+    ("evaluation.set_scheme", "POST"): frozenset({"agency_staff"}),
+    ("evaluation.compute_summary", "POST"): frozenset({"agency_staff"}),
+    ("evaluation.expert_page", "GET"): EVERYONE,
+    ("evaluation.fill_sheet", "POST"): EVERYONE,
+    ("evaluation.sign_sheet", "POST"): EVERYONE,
+    ("api_evaluation.Scheme", "GET"): frozenset({"agency_staff"}),
+    ("api_evaluation.Scheme", "PUT"): frozenset({"agency_staff"}),
+    ("api_evaluation.Progress", "GET"): frozenset({"agency_staff"}),
+    ("api_evaluation.Summary", "GET"): frozenset({"agency_staff"}),
+    ("api_evaluation.Summary", "POST"): frozenset({"agency_staff"}),
+    ("api_evaluation.Report", "POST"): frozenset({"agency_staff"}),
+    ("api_evaluation.ReportPdf", "GET"): frozenset({"agency_staff"}),
+    ("api_evaluation.ExpertEvaluation", "GET"): frozenset(),
+    ("api_evaluation.ExpertSheets", "POST"): frozenset(),
+    ("api_evaluation.ExpertSheet", "GET"): frozenset(),
+    ("api_evaluation.SheetSignatureRequests", "POST"): frozenset(),
+    ("api_evaluation.SheetSignature", "POST"): frozenset(),
 }
 #: values for the URL variables of rules that have some
 URL_VALUES: dict[str, dict[str, str]] = {
@@ -284,6 +306,7 @@ URL_VALUES: dict[str, dict[str, str]] = {
     "api_opening_hall.OpeningPublication": {"tender_id": "1"},
     "api_opening_hall.OpeningRecordFile": {"tender_id": "1"},
     "api_opening_hall.OpeningTranscript": {"tender_id": "1"},
+    "publication.ocds_package": {"tender_id": "1"},
     "api_opening.OpeningRelease": {"tender_id": "1"},
     "api_opening.OpeningKeySubmission": {"tender_id": "1"},
     "experts.declare_conflict": {"expert_id": "1"},
@@ -301,6 +324,22 @@ URL_VALUES: dict[str, dict[str, str]] = {
     "api_experts.ExpertListOpening": {"tender_id": "1", "version": "1"},
     "api_experts.ExpertAssignmentAnswer": {"assignment_id": "1"},
     "api_experts.SignatureRequest": {"request_id": "1"},
+    "evaluation.agency_page": {"tender_id": "1"},
+    "evaluation.set_scheme": {"tender_id": "1"},
+    "evaluation.compute_summary": {"tender_id": "1"},
+    "evaluation.expert_page": {"tender_id": "1"},
+    "evaluation.fill_sheet": {"tender_id": "1"},
+    "evaluation.sign_sheet": {"sheet_id": "1"},
+    "api_evaluation.Scheme": {"tender_id": "1"},
+    "api_evaluation.Progress": {"tender_id": "1"},
+    "api_evaluation.Summary": {"tender_id": "1"},
+    "api_evaluation.Report": {"tender_id": "1"},
+    "api_evaluation.ReportPdf": {"tender_id": "1"},
+    "api_evaluation.ExpertEvaluation": {"tender_id": "1"},
+    "api_evaluation.ExpertSheets": {"tender_id": "1"},
+    "api_evaluation.ExpertSheet": {"sheet_id": "1"},
+    "api_evaluation.SheetSignatureRequests": {"sheet_id": "1"},
+    "api_evaluation.SheetSignature": {"sheet_id": "1"},
 }
 #: endpoints after which the client is no longer logged in
 ENDS_SESSION = {("auth.logout", "POST"), ("api_auth.Session", "DELETE")}

@@ -136,6 +136,27 @@ def third_supplier(app) -> tuple[int, int]:
         return party.id, account.id
 
 
+#: The platform's own token of the opening tests: the opening key is generated and used there.
+PLATFORM_TOKEN, PLATFORM_PIN = "opening-platform", "platform-pin-4321"
+
+
+def platform_token_objects(key_id_hex: str) -> list[tuple[str, bool | None, bool | None]]:
+    """The objects with CKA_ID ``key_id_hex`` on the platform's token (the opening key, while held):
+    (class, sensitive, extractable) each; the last two None for a public key."""
+    from pkcs11 import Attribute, ObjectClass
+
+    from pki import pkcs11 as tokens
+    session = tokens.open_token(PLATFORM_TOKEN, pin=PLATFORM_PIN)
+    with session.raw() as raw:
+        out = []
+        for obj in raw.get_objects({Attribute.ID: bytes.fromhex(key_id_hex)}):
+            cls = obj[Attribute.CLASS]
+            private = cls == ObjectClass.PRIVATE_KEY
+            out.append((cls.name, obj[Attribute.SENSITIVE] if private else None,
+                        obj[Attribute.EXTRACTABLE] if private else None))
+        return sorted(out)
+
+
 def token_holders(bid_ca, token_dir: Path) -> tuple[Any, TokenHolder, TokenHolder]:
     """A SoftHSM token with the supplier's RSA encryption and signing key pairs certified by the bid CA."""
     from devsetup.softhsm import init_softhsm_token
@@ -239,6 +260,9 @@ def opening_world(make_app, db_url, clock, bid_ca, tmp_path, isolated_tokens):
     for name in ("supplier", "supplier2", "supplier3"):
         register(app, tender_id, name)
     hsm, token_enc, token_sign = token_holders(bid_ca, tmp_path / "hsm")
+    from devsetup.softhsm import init_softhsm_token
+    init_softhsm_token(tmp_path / "hsm", PLATFORM_TOKEN, TOKEN_SO_PIN, PLATFORM_PIN)   # where opening keys live
+    app.config.update(OPENING_KEY_STORE="token", PLATFORM_TOKEN_LABEL=PLATFORM_TOKEN, PLATFORM_TOKEN_PIN=PLATFORM_PIN)
     s2, s3 = party_identity("supplier2"), THIRD
     holders = {
         "supplier": (token_enc, token_sign, issue(bid_ca, party_identity("supplier"), algorithm="rsa",

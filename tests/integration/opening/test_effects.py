@@ -103,8 +103,9 @@ def test_the_three_effects_run_once_and_are_harmless_twice(opening_world, tmp_pa
     from app.opening_keys import opening_keyring
     with world.app.app_context():
         start = effects.window_start_handler(opening_keyring)
+        end = effects.window_end_handler(opening_keyring)
     for handler, kind in ((effects.closing_handler, effects.CLOSING), (start, effects.WINDOW_START),
-                          (effects.window_end_handler, effects.WINDOW_END)):
+                          (end, effects.WINDOW_END)):
         _again(world, handler, _effect(world, kind))
     assert (_hall_actions(world), _count(world, OutboxMessage)) == before
     with world.app.app_context():

@@ -22,9 +22,11 @@ from support.auth import test_uow
 from support.opening import (
     MARKER,
     OPENING,
+    PLATFORM_TOKEN,
     WINDOW,
     b64,
     open_bid_of,
+    platform_token_objects,
     release,
     sha256,
     submit,
@@ -32,6 +34,7 @@ from support.opening import (
     unb64,
 )
 
+from app.opening_keys import opening_keyring
 from bidding.bids.models import Bid, BidState
 from bidding.certificates.guard import change_blocked_by
 from bidding.certificates.models import CertificateBinding
@@ -109,6 +112,10 @@ def test_a_whole_opening(opening_world, agent, tmp_path):
     opened2 = open_bid_of(world, "supplier2")
     assert opened2.status_code == 200, opened2.json
     assert opened2.json["price"] == "888888.88" and opened2.json["currency"] == "CNY"
+    with world.app.app_context():                # the opening key: made on the platform's token, never extractable
+        from app.extensions import db
+        key = db.session.scalars(select(OpeningKey)).one()
+        assert platform_token_objects(key.token_key_id) == [("PRIVATE_KEY", True, False), ("PUBLIC_KEY", None, None)]
     # R10 after the decryption: nothing pending any more for the decrypted bids; the third still is
     assert _blocked(world, world.bidders["supplier"].encryption.cert) == []
     assert _blocked(world, world.bidders["supplier2"].encryption.cert) == []
@@ -130,12 +137,13 @@ def test_a_whole_opening(opening_world, agent, tmp_path):
     world.at(OPENING + WINDOW)
     from app.extensions import db
     with world.app.app_context():
-        report = close_window(test_uow(world.app), world.tender_id)
+        report = close_window(test_uow(world.app), world.tender_id, opening_keyring())
         assert (report.decrypted, report.invalid, report.withdrawn, report.closed_now) == (2, 1, 0, True)
-        again = close_window(test_uow(world.app), world.tender_id)
+        again = close_window(test_uow(world.app), world.tender_id, opening_keyring())
         assert not again.closed_now and again.invalid == 1
         key = db.session.scalars(select(OpeningKey)).one()
         assert key.encrypted_key_pem is None and key.destroyed_at == OPENING + WINDOW
+        assert key.token_label == PLATFORM_TOKEN and platform_token_objects(key.token_key_id) == []   # gone
         items = db.session.scalars(select(BidOpening.items).where(BidOpening.state == OpeningState.DECRYPTED)).all()
         assert all(json.loads(i) for i in items)
     assert _state(world, world.bidders["supplier"].bid) == (BidState.DECRYPTED, OpeningState.DECRYPTED)

@@ -17,6 +17,7 @@ from support.opening import (
     submit_bid,
 )
 
+from app.opening_keys import opening_keyring
 from bidding.bids.models import Bid, BidState
 from bidding.bids.uploads import BidStore
 from bidding.opening.models import BidOpening, OpeningState
@@ -47,7 +48,7 @@ def test_a_lost_envelope_is_the_platforms_fault(opening_world, tmp_path):
         assert opening.failure_code == "envelope_unreadable"
     world.at(OPENING + WINDOW)
     with world.app.app_context():
-        report = close_window(test_uow(world.app), world.tender_id)
+        report = close_window(test_uow(world.app), world.tender_id, opening_keyring())
         assert (report.decrypted, report.withdrawn, report.invalid) == (1, 1, 0)
         bid = db.session.scalars(select(Bid).where(Bid.public_id == lost)).one()
         opening = db.session.scalars(select(BidOpening).where(BidOpening.bid_id == bid.id)).one()

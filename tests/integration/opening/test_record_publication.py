@@ -53,9 +53,10 @@ def _party(world, username: str) -> int:
 
 def _close(world) -> None:
     """What the window-end effect runs: R15, and the record generated for the agency."""
+    from app.opening_keys import opening_keyring
     from bidding.opening.services import close_window
     with world.app.app_context():
-        close_window(test_uow(world.app), world.tender_id)
+        close_window(test_uow(world.app), world.tender_id, opening_keyring())
 
 
 def _pdfsig(path) -> list[dict[str, str]]:

@@ -5,7 +5,8 @@ opening is published; an amendment adds a release; the same data give the same b
 
 The tender is made through the API (stamped documents, review, publication, a stamped amendment);
 the opening's outcome is written as rows (bids and the hall's publication), since how an opening
-comes about is tests/integration/opening's subject, and only its published result matters here.
+comes about is tests/integration/opening's subject, and only its published result matters here
+(test_ocds_opening.py goes through a real opening once).
 """
 from __future__ import annotations
 
