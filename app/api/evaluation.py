@@ -15,7 +15,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 
 from app import context
-from app.api.schemas import ErrorSchema
+from app.api.schemas import error_answers
 from app.auth.access import roles_required
 from app.documents.common import verify_url
 from app.experts.support import (
@@ -45,13 +45,7 @@ _ANSWERS = {
 }
 
 
-def answers(*statuses: int) -> Any:
-    """Document each error status an operation can answer (the schema test requires every one)."""
-    def decorate(view: Any) -> Any:
-        for status in statuses:
-            view = blp.alt_response(status, schema=ErrorSchema, description=_ANSWERS[status])(view)
-        return view
-    return decorate
+answers = error_answers(blp, _ANSWERS)
 
 
 class SchemeInSchema(ma.Schema):

@@ -14,12 +14,7 @@ from flask_wtf.csrf import generate_csrf
 from marshmallow import fields
 
 from app import context
-from app.api.schemas import (
-    EncryptionCertificateSchema,
-    ErrorSchema,
-    UnwrapAnswerSchema,
-    base64_bytes,
-)
+from app.api.schemas import EncryptionCertificateSchema, UnwrapAnswerSchema, base64_bytes, error_answers
 from app.auth.access import roles_required
 from app.auth.views import login_rate_limit
 from app.certificates.selftest_views import (
@@ -58,13 +53,7 @@ _ANSWERS = {
 }
 
 
-def answers(*statuses: int) -> Any:
-    """Document each error status an operation can answer (the schema test requires every one)."""
-    def decorate(view: Any) -> Any:
-        for status in statuses:
-            view = blp.alt_response(status, schema=ErrorSchema, description=_ANSWERS[status])(view)
-        return view
-    return decorate
+answers = error_answers(blp, _ANSWERS)
 
 
 class ExpertConflictSchema(ma.Schema):

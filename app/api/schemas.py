@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields
@@ -24,6 +26,18 @@ def base64_bytes(text: str, field: str, what: str) -> bytes:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         raise InvalidInput(f"{what}不是有效的 base64 ({field}: not valid base64)", field=field) from None
+
+
+def error_answers(blp: Any, descriptions: Mapping[int, str]) -> Callable[..., Callable[[Any], Any]]:
+    """``answers(400, 404, …)``: a decorator documenting each error status an operation of ``blp``
+    can answer, with the area's ``descriptions`` (the schema test requires every one)."""
+    def answers(*statuses: int) -> Callable[[Any], Any]:
+        def decorate(view: Any) -> Any:
+            for status in statuses:
+                view = blp.alt_response(status, schema=ErrorSchema, description=descriptions[status])(view)
+            return view
+        return decorate
+    return answers
 
 
 class EncryptionCertificateSchema(ma.Schema):
