@@ -329,6 +329,8 @@ class Client:
             return response.status, dict(response.getheaders()), data
 
     def _early_answer(self) -> tuple[http.client.HTTPResponse, bytes] | None:
+        if self.conn is None or self.conn.sock is None:     # the connection itself failed: nothing to read
+            return None
         try:
             response = self.conn.getresponse()
             return response, response.read()
@@ -393,7 +395,7 @@ class Client:
             self._finish(data, 0, min(chunk, started["max_chunk"]), outcome)
         except Refused as refused:
             outcome.refusal = refused.code
-        except OSError as exc:
+        except (OSError, http.client.HTTPException) as exc:
             outcome.error = f"{type(exc).__name__}: {exc}"
         outcome.finished = time.monotonic()
         return outcome
