@@ -22,5 +22,6 @@ from bidding.opening import models as _opening_models  # noqa: F401  (registers 
 from bidding.opening import effects as _opening_effects  # noqa: F401  (schedules the opening's effects at publication)
 from bidding.experts import models as _expert_models  # noqa: F401  (registers the expert pool, draws, codes, event certificates)
 from bidding.evaluation import models as _evaluation_models  # noqa: F401  (registers schemes, signed sheets, summaries)
+from bidding.award import models as _award_models  # noqa: F401  (registers the award)
 
 __all__ = ["Base", "UTCDateTime"]

@@ -40,11 +40,18 @@ class DocumentKind(str, enum.Enum):
     REVIEW_OPINION = "review_opinion"                 # 采购文件审核意见书 (the purchaser's, bidding.tenders)
     TENDER_AMENDMENT = "tender_amendment"             # 更正公告 (uploaded by the agency, bidding.tenders)
     OPENING_RECORD = "opening_record"                 # 开标记录 (generated after the window, bidding.opening.record)
+    EVALUATION_REPORT = "evaluation_report"           # 评标报告 (the experts, then the agency, bidding.evaluation)
+    AWARD_CONFIRMATION = "award_confirmation"         # 中标人确认书 (the purchaser's, bidding.award)
+    AWARD_NOTICE = "award_notice"                     # 中标通知书 (the agency's, to the winner, bidding.award)
+    RESULT_NOTICE = "result_notice"                   # 中标结果通知书 (the agency's, to each other bidder, bidding.award)
+    CONTRACT = "contract"                             # 政府采购合同 (the purchaser, then the winner, bidding.contracts)
 
     @property
     def label(self) -> str:
         return {"delegation_agreement": "委托协议", "tender_documents": "招标文件", "review_opinion": "采购文件审核意见书",
-                "tender_amendment": "更正公告", "opening_record": "开标记录"}[self.value]
+                "tender_amendment": "更正公告", "opening_record": "开标记录",
+                "evaluation_report": "评标报告", "award_confirmation": "中标人确认书", "award_notice": "中标通知书",
+                "result_notice": "中标结果通知书", "contract": "政府采购合同"}[self.value]
 
 
 class Document(Base):
