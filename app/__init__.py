@@ -52,7 +52,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, *,
     from app.agreements import bp as agreements_bp
     from app.api import init_api
     from app.auth import bp as auth_bp
+    from app.award import bp as award_bp
     from app.bids import bp as bids_bp
+    from app.contracts import bp as contracts_bp
     from app.certificates import bp as certificates_bp
     from app.documents import bp as documents_bp
     from app.evaluation import bp as evaluation_bp
@@ -84,6 +86,8 @@ def create_app(test_config: Mapping[str, Any] | None = None, *,
     app.register_blueprint(experts_bp)
     app.register_blueprint(evaluation_bp)
     app.register_blueprint(publication_bp)
+    app.register_blueprint(award_bp)
+    app.register_blueprint(contracts_bp)
     init_api(app)
 
     @app.context_processor

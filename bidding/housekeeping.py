@@ -12,11 +12,15 @@ What one run does, each part harmless to repeat and to run beside live work:
 - :func:`bidding.bids.services.purge_expired_uploads`: unfinished uploads past their expiry are
   closed and their bytes removed (an upload receiving a chunk right now is left for the next run);
 - :func:`bidding.documents.cleanup.purge_stale_prepared`: prepared PDFs of expired or completed
-  stamp sessions are removed from the ``stamping/`` store.
+  stamp sessions are removed from the ``stamping/`` store;
+- :func:`bidding.experts.sweep.sweep_event_keys` (when the platform's token is given): the keys of
+  experts' event certificates expired more than a quarter of an hour ago are destroyed on the
+  token, each recorded in the audit log (``expert.event_key_destroyed``).
 """
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,6 +30,7 @@ from sqlalchemy import select
 from bidding.bids.services import purge_expired_uploads
 from bidding.bids.uploads import BidStore
 from bidding.documents.cleanup import purge_stale_prepared
+from bidding.experts.sweep import sweep_event_keys
 from bidding.scheduling import (
     Effect,
     EffectHandler,
@@ -34,6 +39,7 @@ from bidding.scheduling import (
     schedule_effect,
 )
 from bidding.uow import UnitOfWork
+from pki.pkcs11 import TokenSession
 
 log = logging.getLogger(__name__)
 
@@ -46,22 +52,26 @@ _WAITING = (EffectState.PENDING, EffectState.FAILED, EffectState.RUNNING)
 
 @dataclass(frozen=True)
 class Stores:
-    """Where the purges act: the bid store (uploads) and the file store (``stamping/``)."""
+    """Where the purges act: the bid store (uploads), the file store (``stamping/``) and the
+    platform's token (the experts' event keys; None: not swept)."""
 
     bids: BidStore
     files: Path
+    token: Callable[[], TokenSession] | None = None
 
 
 @dataclass(frozen=True)
 class PurgeReport:
     uploads: int
     prepared_files: int
+    event_keys: int = 0
 
 
 def purge(uow: UnitOfWork, stores: Stores) -> PurgeReport:
     """One round of every purge (each commits what it closes; nothing else is changed)."""
     return PurgeReport(uploads=purge_expired_uploads(uow, stores.bids),
-                       prepared_files=purge_stale_prepared(uow, stores.files))
+                       prepared_files=purge_stale_prepared(uow, stores.files),
+                       event_keys=sweep_event_keys(uow, stores.token) if stores.token is not None else 0)
 
 
 def slot(at: datetime, interval: timedelta) -> datetime:
@@ -90,9 +100,9 @@ def purge_handler(stores: Stores, interval: timedelta = DEFAULT_INTERVAL) -> Eff
             schedule_effect(uow, PURGE, SUBJECT, slot(uow.clock.now(), interval) + interval)
             uow.session.flush()
         report = purge(uow, stores)
-        if report.uploads or report.prepared_files:
-            log.info("housekeeping: %d expired upload(s) closed, %d prepared PDF(s) removed",
-                     report.uploads, report.prepared_files)
+        if report.uploads or report.prepared_files or report.event_keys:
+            log.info("housekeeping: %d expired upload(s) closed, %d prepared PDF(s) removed, "
+                     "%d expired event key(s) destroyed", report.uploads, report.prepared_files, report.event_keys)
     return run
 
 

@@ -23,5 +23,6 @@ from bidding.opening import effects as _opening_effects  # noqa: F401  (schedule
 from bidding.experts import models as _expert_models  # noqa: F401  (registers the expert pool, draws, codes, event certificates)
 from bidding.evaluation import models as _evaluation_models  # noqa: F401  (registers schemes, signed sheets, summaries)
 from bidding.award import models as _award_models  # noqa: F401  (registers the award)
+from bidding.contracts import models as _contract_models  # noqa: F401  (registers contracts and their events)
 
 __all__ = ["Base", "UTCDateTime"]

@@ -11,9 +11,25 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 
 ROOT = Path(__file__).resolve().parent.parent
 VECTORS = Path(__file__).resolve().parent / "vectors"
+
+
+# argon2id at the platform's parameters (argon2-cffi's RFC 9106 low-memory profile: 64 MiB, 3 passes)
+# costs about 0.3 s per hash and per log-in, and most tests log in several accounts. They are about
+# who may do what, not about the hash, so they hash with cheap parameters; the tests of the hash
+# itself (marked production_hasher: tests/integration/accounts/test_accounts.py) keep the platform's
+# own, and servers the tests start in other processes (gunicorn, the scenario) use the platform's.
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashes(request, monkeypatch):
+    from bidding.accounts import passwords
+    if request.node.get_closest_marker("production_hasher") is None:
+        monkeypatch.setattr(passwords, "HASHER", CHEAP_HASHER)
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,7 @@
 """``/api/v1`` for the evaluation (docs/evaluation.md): the agency's scheme, progress and summary;
-the expert's sheets, each signed with a one-time code. The same service functions as the pages."""
+the expert's sheets, each signed with a one-time code; the evaluation report (评标报告), which each
+expert signs inside the PDF with a code and the agency then stamps through
+``/api/v1/documents/<id>/stamp-sessions``. The same service functions as the pages."""
 from __future__ import annotations
 
 import base64
@@ -17,7 +19,8 @@ from marshmallow import fields
 from app import context
 from app.api.schemas import error_answers
 from app.auth.access import roles_required
-from app.documents.common import verify_url
+from app.documents.common import file_store, stamping, verify_url
+from app.documents.views import pdf_response
 from app.experts.support import (
     current_expert_id,
     expert_required,
@@ -29,7 +32,8 @@ from bidding.accounts.models import Role
 from bidding.evaluation import report, services
 
 blp = Blueprint("api_evaluation", __name__, url_prefix="/api/v1",
-                description="评标：评标办法、专家评审表签名、汇总 (evaluation: scheme, signed sheets, summary)")
+                description="评标：评标办法、专家评审表签名、汇总、评标报告 (evaluation: scheme, signed sheets, summary, "
+                            "the evaluation report signed in the PDF)")
 AGENCY = Role.AGENCY_STAFF
 
 _ANSWERS = {
@@ -38,7 +42,9 @@ _ANSWERS = {
     403: "无权执行 (permission_denied, not_the_agency)",
     404: "不存在 (tender_not_found, evaluation_unknown, sheet_unknown)",
     409: "当前状态不允许 (scheme_locked, scheme_missing, evaluation_not_started, commitment_unsigned, sheet_signed, "
-         "sheet_not_due, sheets_incomplete, sheet_tampered, summary_exists, summary_missing, event_certificate_expired)",
+         "sheet_not_due, sheets_incomplete, sheet_tampered, summary_exists, summary_missing, event_certificate_expired, "
+         "report_exists, report_missing, report_not_final, report_signature_refused, document_already_stamped, "
+         "document_not_your_turn)",
     422: "请求内容不合格式 (http_422)",
     429: "过于频繁 (code_rate_limited)",
     503: "平台令牌或时间戳服务未配置 (expert_signing_unavailable, tsa_unavailable)",
@@ -69,8 +75,9 @@ class ProgressSchema(ma.Schema):
     experts = fields.List(fields.Dict(), required=True)
     summary = fields.Boolean(required=True)
     summary_signed = fields.Boolean(required=True)
-    report = fields.Boolean(required=True)
-    report_signed = fields.Boolean(required=True)
+    report = fields.Boolean(required=True, metadata={"description": "the evaluation report is generated"})
+    report_signed = fields.Boolean(required=True, metadata={"description": "every expert signed it (in the PDF)"})
+    report_final = fields.Boolean(required=True, metadata={"description": "and the agency stamped it"})
 
 
 class SummarySchema(ma.Schema):
@@ -193,34 +200,77 @@ class Summary(MethodView):
                                                     trust_roots=trust.roots, intermediates=trust.intermediates))
 
 
+class ReportSignerSchema(ma.Schema):
+    role = fields.String(required=True, metadata={"description": "expert:<n> | agency, in signing order"})
+    label = fields.String(required=True)
+    name = fields.String(required=True)
+    signed = fields.Boolean(required=True)
+    revision = fields.Integer(allow_none=True, metadata={"description": "the revision its signature made"})
+    signed_at = fields.DateTime(allow_none=True)
+
+
 class ReportSchema(ma.Schema):
     tender_id = fields.Integer(required=True)
-    sha256 = fields.String(required=True)
+    document = fields.String(required=True, metadata={"description": "the document's public id: the agency stamps it "
+                                                                     "through /api/v1/documents/<id>/stamp-sessions"})
+    current_revision = fields.Integer(required=True)
+    generated_sha256 = fields.String(required=True, metadata={"description": "SHA-256 of the generated PDF (revision 1)"})
     generated_at = fields.DateTime(required=True)
+    signers = fields.List(fields.Nested(ReportSignerSchema), required=True)
+    experts_signed = fields.Boolean(required=True)
+    final = fields.Boolean(required=True, metadata={"description": "every expert signed and the agency stamped"})
+    verify_url = fields.String(required=True)
+
+
+def report_out(view: Any) -> dict[str, Any]:
+    return {"tender_id": view.tender.id, "document": view.document.public_id,
+            "current_revision": view.document.current_seq, "generated_sha256": view.generated_sha256,
+            "generated_at": view.generated_at, "experts_signed": view.experts_signed, "final": view.final,
+            "verify_url": verify_url(view.document.public_id),
+            "signers": [{"role": s.role, "label": s.label, "name": s.name, "signed": s.signed_seq is not None,
+                         "revision": s.signed_seq, "signed_at": s.signed_at} for s in view.signers]}
+
+
+def pdf_answer(revision: Any, data: bytes, public_id: str) -> Response:
+    return pdf_response(data, f"{public_id}-r{revision.seq}.pdf", attachment=False)
+
+
+PDF_ANSWER = {"type": "string", "format": "binary"}
+READERS = (Role.AGENCY_STAFF, Role.PURCHASER_STAFF)
 
 
 @blp.route("/tenders/<int:tender_id>/evaluation/report")
 class Report(MethodView):
+    @roles_required(*READERS)
+    @blp.response(200, ReportSchema)
+    @answers(401, 403, 404, 409)
+    def get(self, tender_id: int) -> dict[str, Any]:
+        """The evaluation report (评标报告): who signs it in which order and who did. The agency at any
+        time; the tender's purchaser once it is final (``report_not_final`` before)."""
+        return report_out(report.party_report(context.uow(), current_user, tender_id))
+
     @roles_required(AGENCY)
     @blp.response(201, ReportSchema)
     @answers(401, 403, 404, 409)
     def post(self, tender_id: int) -> dict[str, Any]:
-        """Generate the evaluation report (评标报告) PDF once every expert signed the summary; each expert
-        then signs it as a sheet of kind ``report`` (a detached CMS over the PDF's bytes)."""
-        summary = report.generate_report(context.uow(), current_user, tender_id, verify_url=verify_url)
-        return {"tender_id": tender_id, "sha256": summary.report_sha256, "generated_at": summary.report_at}
+        """Generate the evaluation report once every expert signed the summary: a platform document that
+        every expert signs inside the PDF (PAdES, event certificate, one revision each), then the agency
+        stamps through its local agent."""
+        uow = context.uow()
+        report.generate_report(uow, file_store(), current_user, tender_id, verify_url=verify_url)
+        return report_out(report.agency_report(context.uow(), current_user, tender_id))
 
 
 @blp.route("/tenders/<int:tender_id>/evaluation/report.pdf")
 class ReportPdf(MethodView):
-    @roles_required(AGENCY)
-    @blp.response(200, {"type": "string", "format": "binary"}, content_type="application/pdf",
-                  description="the evaluation report PDF")
+    @roles_required(*READERS)
+    @blp.response(200, PDF_ANSWER, content_type="application/pdf", description="the report's current revision")
     @answers(401, 403, 404, 409)
     def get(self, tender_id: int) -> Response:
-        """The evaluation report's PDF."""
-        summary = services.report_of(context.uow(), current_user, tender_id)
-        return Response(summary.report_pdf, mimetype="application/pdf")
+        """The report's current revision (the agency: any time; the purchaser: once final)."""
+        uow = context.uow()
+        view = report.party_report(uow, current_user, tender_id)
+        return pdf_answer(*report.report_pdf(uow, file_store(), view), view.document.public_id)
 
 
 # -- the expert ---------------------------------------------------------------------------------------------
@@ -284,3 +334,51 @@ class SheetSignature(MethodView):
         sheet = services.sign_sheet(expert_uow(), current_expert_id(), sheet_id, args["request_id"], args["code"],
                                     signing_support())
         return sheet_out(sheet, current_expert_id())
+
+
+@blp.route("/expert-session/evaluations/<int:tender_id>/report")
+class ExpertReport(MethodView):
+    @expert_required
+    @blp.response(200, ReportSchema)
+    @answers(401, 404, 409)
+    def get(self, tender_id: int) -> dict[str, Any]:
+        """The evaluation report of a tender the expert evaluates: signers and state (``report_missing`` before)."""
+        return report_out(report.expert_report(expert_uow(), current_expert_id(), tender_id))
+
+
+@blp.route("/expert-session/evaluations/<int:tender_id>/report.pdf")
+class ExpertReportPdf(MethodView):
+    @expert_required
+    @blp.response(200, PDF_ANSWER, content_type="application/pdf", description="the report's current revision")
+    @answers(401, 404, 409)
+    def get(self, tender_id: int) -> Response:
+        """The report's current revision, as the expert reads it before signing."""
+        uow = expert_uow()
+        view = report.expert_report(uow, current_expert_id(), tender_id)
+        return pdf_answer(*report.report_pdf(uow, file_store(), view), view.document.public_id)
+
+
+@blp.route("/expert-session/evaluations/<int:tender_id>/report/signature-requests")
+class ReportSignatureRequests(MethodView):
+    @expert_required
+    @blp.response(201, SignatureRequestSchema)
+    @answers(400, 401, 404, 409, 429, 503)
+    def post(self, tender_id: int) -> Any:
+        """Send a one-time code bound to the SHA-256 of the report's current revision (what the expert
+        signs); ``document_already_stamped`` once it signed."""
+        return report.request_report_signature(expert_uow(), file_store(), current_expert_id(), tender_id,
+                                               signing_support())
+
+
+@blp.route("/expert-session/evaluations/<int:tender_id>/report/signature")
+class ReportSignature(MethodView):
+    @expert_required
+    @blp.arguments(SignSheetSchema)
+    @blp.response(201, ReportSchema)
+    @answers(400, 401, 404, 409, 422, 503)
+    def post(self, args: dict[str, Any], tender_id: int) -> dict[str, Any]:
+        """Sign the report inside the PDF with the code: a PAdES signature (B-LT, timestamped) with the
+        expert's event certificate in a new revision, the expert's name in its box."""
+        report.sign_report(expert_uow(), stamping(), current_expert_id(), tender_id, args["request_id"],
+                           args["code"], signing_support())
+        return report_out(report.expert_report(expert_uow(), current_expert_id(), tender_id))

@@ -6,16 +6,20 @@ import hashlib
 import json
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app import context
 from app.auth.access import roles_required
+from app.certificates.proof import request_origin
+from app.documents.common import file_store, stamp_candidates, stamping, verify_url
+from app.documents.views import pdf_response
 from app.experts.support import current_expert_id, expert_uow, signing_support
 from app.trust import trust_list
 from bidding.accounts.models import Role
 from bidding.errors import DomainError
-from bidding.evaluation import services
+from bidding.evaluation import report, services
+from bidding.evaluation.errors import ReportMissing, ReportNotFinal
 
 
 # -- the agency ---------------------------------------------------------------------------------------------
@@ -119,3 +123,87 @@ def _sheet_data(kind: str) -> dict[str, Any]:
     if kind == "score":
         return {"scores": {name[6:]: form[name] for name in form if name.startswith("score-")}}
     return {"text": form.get("text", "")}
+
+
+# -- the evaluation report (评标报告) -------------------------------------------------------------------------
+@roles_required(Role.AGENCY_STAFF, Role.PURCHASER_STAFF)
+def report_page(tender_id: int):  # type: ignore[no-untyped-def]
+    """The agency: generate, who signed, its stamp through the agent; the purchaser: the final report."""
+    uow = context.uow()
+    is_agency = current_user.role == Role.AGENCY_STAFF
+    view, waiting, progress = None, None, None
+    try:
+        view = report.party_report(uow, current_user, tender_id)
+    except (ReportMissing, ReportNotFinal) as exc:
+        waiting = exc.message
+    if is_agency:
+        progress = services.progress(uow, current_user, tender_id)
+    agency_turn = is_agency and view is not None and view.experts_signed and not view.final
+    return render_template(
+        "evaluation/report.html", tender_id=tender_id, view=view, waiting=waiting, progress=progress,
+        is_agency=is_agency, document=view.document if view else None,
+        candidates=stamp_candidates(uow, current_user.party_id) if agency_turn else [], agency_turn=agency_turn,
+        agent_url=current_app.config["AGENT_URL"], platform_origin=request_origin(),
+        verify_link=verify_url(view.document.public_id) if view else None)
+
+
+@roles_required(Role.AGENCY_STAFF)
+def generate_report(tender_id: int):  # type: ignore[no-untyped-def]
+    try:
+        report.generate_report(context.uow(), file_store(), current_user, tender_id, verify_url=verify_url)
+        flash("评标报告已生成，已通知各位评审专家签名", "success")
+    except DomainError as exc:
+        flash(exc.message, "error")
+    return redirect(url_for("evaluation.report_page", tender_id=tender_id))
+
+
+@roles_required(Role.AGENCY_STAFF, Role.PURCHASER_STAFF)
+def report_file(tender_id: int):  # type: ignore[no-untyped-def]
+    uow = context.uow()
+    view = report.party_report(uow, current_user, tender_id)
+    revision, data = report.report_pdf(uow, file_store(), view, request.args.get("seq", type=int))
+    return pdf_response(data, f"{view.document.public_id}-r{revision.seq}.pdf",
+                        attachment=request.args.get("download") == "1")
+
+
+def expert_report_page(tender_id: int):  # type: ignore[no-untyped-def]
+    expert_id = current_expert_id()
+    if expert_id is None:
+        return redirect(url_for("experts.sign_in"))
+    uow = expert_uow()
+    try:
+        view = report.expert_report(uow, expert_id, tender_id)
+    except ReportMissing as exc:
+        return render_template("evaluation/expert_report.html", view=None, waiting=exc.message, tender_id=tender_id)
+    mine = next(s for s in view.signers if s.expert_id == expert_id)
+    return render_template("evaluation/expert_report.html", view=view, mine=mine, tender_id=tender_id, waiting=None,
+                           pending_request=request.args.get("request", type=int))
+
+
+def expert_report_file(tender_id: int):  # type: ignore[no-untyped-def]
+    expert_id = current_expert_id()
+    if expert_id is None:
+        return redirect(url_for("experts.sign_in"))
+    uow = expert_uow()
+    view = report.expert_report(uow, expert_id, tender_id)
+    revision, data = report.report_pdf(uow, file_store(), view)
+    return pdf_response(data, f"{view.document.public_id}-r{revision.seq}.pdf", attachment=False)
+
+
+def expert_sign_report(tender_id: int):  # type: ignore[no-untyped-def]
+    expert_id = current_expert_id()
+    if expert_id is None:
+        return redirect(url_for("experts.sign_in"))
+    args: dict[str, Any] = {}
+    try:
+        if request.form.get("action") == "code":
+            row = report.request_report_signature(expert_uow(), file_store(), expert_id, tender_id, signing_support())
+            args = {"request": row.id}
+            flash("验证码已发送；输入验证码即确认在评标报告上签名", "success")
+        else:
+            report.sign_report(expert_uow(), stamping(), expert_id, tender_id, request.form.get("request_id"),
+                               request.form.get("code", ""), signing_support())
+            flash("已在评标报告上签名（专家事件证书，PDF 内签名）", "success")
+    except DomainError as exc:
+        flash(exc.message, "error")
+    return redirect(url_for("evaluation.expert_report_page", tender_id=tender_id, **args))

@@ -47,7 +47,9 @@ def _housekeeping(app: Flask) -> None:
         return
     interval = timedelta(seconds=seconds)
     with app.app_context():
-        stores = housekeeping.Stores(bids=bid_store(), files=Path(app.config["FILE_STORE"]))
+        from app.experts.support import platform_token
+        # the platform's token: where the experts' expired event keys are destroyed
+        stores = housekeeping.Stores(bids=bid_store(), files=Path(app.config["FILE_STORE"]), token=platform_token)
         register_effect_handler(housekeeping.PURGE, housekeeping.purge_handler(stores, interval))
         uow = UnitOfWork(db.session, app.extensions["clock"], SCHEDULER_ACTOR)
         try:

@@ -6,7 +6,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 HASHER = PasswordHasher()   # argon2id; the parameters are encoded in every hash
-_DUMMY_HASH: str | None = None
+_DUMMY_HASH: tuple[PasswordHasher, str] | None = None     # (the hasher that made it, the hash)
 
 
 def hash_password(password: str) -> str:
@@ -31,6 +31,6 @@ def burn_time(password: str) -> None:
     """Verify against a throw-away hash, so that an unknown user name takes as long to refuse as
     a wrong password (no user-name probing by timing)."""
     global _DUMMY_HASH
-    if _DUMMY_HASH is None:
-        _DUMMY_HASH = HASHER.hash("not a password of anyone")
-    verify_password(_DUMMY_HASH, password)
+    if _DUMMY_HASH is None or _DUMMY_HASH[0] is not HASHER:     # made with the parameters in force
+        _DUMMY_HASH = (HASHER, HASHER.hash("not a password of anyone"))
+    verify_password(_DUMMY_HASH[1], password)

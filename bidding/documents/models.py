@@ -76,14 +76,17 @@ class Document(Base):
 class DocumentSigner(Base):
     """A party that signs the document in the role ``role`` (the seal box's name in the template,
     e.g. ``purchaser``), at position ``sign_order`` (1 first); ``signed_seq`` is the revision its
-    stamp made. The seal goes into the box (page 1-based, 0 = last; x, y, size in PDF points)."""
+    stamp made. The seal goes into the box (page 1-based, 0 = last; x, y, size in PDF points).
+    An evaluation expert (评审专家, no party: R12) signs in ``expert_id``'s name instead of a party:
+    exactly one of ``party_id`` and ``expert_id`` is set."""
 
     __tablename__ = "document_signer"
     __table_args__ = (UniqueConstraint("document_id", "role", name="uq_document_signer_document_role"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), index=True)
-    party_id: Mapped[int] = mapped_column(ForeignKey("party.id"), index=True)
+    party_id: Mapped[int | None] = mapped_column(ForeignKey("party.id"), index=True)
+    expert_id: Mapped[int | None] = mapped_column(ForeignKey("expert.id"), index=True)
     role: Mapped[str] = mapped_column(String(20))
     sign_order: Mapped[int] = mapped_column(Integer)
     seal_page: Mapped[int] = mapped_column(Integer)
@@ -93,7 +96,8 @@ class DocumentSigner(Base):
     signed_seq: Mapped[int | None] = mapped_column(Integer)
 
     def __repr__(self) -> str:
-        return f"<DocumentSigner {self.document_id} {self.role} party={self.party_id} signed={self.signed_seq}>"
+        who = f"party={self.party_id}" if self.expert_id is None else f"expert={self.expert_id}"
+        return f"<DocumentSigner {self.document_id} {self.role} {who} signed={self.signed_seq}>"
 
 
 class DocumentRevision(Base):
@@ -110,6 +114,9 @@ class DocumentRevision(Base):
     size: Mapped[int] = mapped_column(Integer)
     signer_party_id: Mapped[int | None] = mapped_column(ForeignKey("party.id"))
     signer_binding_id: Mapped[int | None] = mapped_column(ForeignKey("certificate_binding.id"))
+    signer_expert_id: Mapped[int | None] = mapped_column(ForeignKey("expert.id"))       # an expert's signature
+    signer_event_certificate_id: Mapped[int | None] = mapped_column(
+        ForeignKey("expert_event_certificate.id", name="fk_document_revision_signer_event_certificate"))
     field_name: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -14,6 +14,12 @@ The area a document belongs to (agreements, later contracts and notices) registe
 :class:`KindRules` with :func:`register_kind`: it may refuse a stamp in its own state and moves its
 own state on in the same transaction as the stamp. Only the parties of a document see it, and each
 only once it has reached them (the first signer at once, the next once those before it stamped).
+
+A signer may also be an evaluation expert (评审专家, R12: no party, no certificate of its own): the
+expert signs on the platform's token with its event certificate (:mod:`bidding.experts.signing`),
+so no agent and no stamp session are involved; the area that owns the document finds the expert's
+turn with :func:`expert_turn` and keeps the signed PDF with :func:`add_expert_revision`. A party
+signing after experts waits for them like for any earlier signer.
 """
 from __future__ import annotations
 
@@ -87,14 +93,22 @@ class Stamping:
 
 @dataclass(frozen=True)
 class SignerSpec:
-    """A party that signs a new document, in order: ``role`` names its seal box in the template."""
+    """A party (or, with ``expert_id`` and no party, an evaluation expert) that signs a new document,
+    in order: ``role`` names its seal box in the template."""
 
-    party_id: int
+    party_id: int | None
     role: str
+    expert_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if (self.party_id is None) == (self.expert_id is None):
+            raise ValueError("a signer is either a party or an expert")
 
 
 class KindRules(Protocol):
-    """What the area owning a kind of document adds to stamping (see the module docstring)."""
+    """What the area owning a kind of document adds to stamping (see the module docstring). A kind
+    whose rules have ``cross_page_seal = True`` (the contract) is stamped with the cross-page seal
+    (骑缝章) as well, whichever door the stamp comes through."""
 
     def check_stamp(self, uow: UnitOfWork, document: Document, signer: DocumentSigner) -> None:
         """Raise a :class:`bidding.errors.DomainError` when the area's state forbids this stamp."""
@@ -134,8 +148,8 @@ def create_document(uow: UnitOfWork, file_store: Path, *, public_id: str, kind: 
     uow.session.flush()
     for order, spec in enumerate(signers, start=1):
         box = rendered.seal_boxes[spec.role]
-        uow.session.add(DocumentSigner(document_id=document.id, party_id=spec.party_id, role=spec.role,
-                                       sign_order=order, seal_page=box.page, seal_x=box.x, seal_y=box.y,
+        uow.session.add(DocumentSigner(document_id=document.id, party_id=spec.party_id, expert_id=spec.expert_id,
+                                       role=spec.role, sign_order=order, seal_page=box.page, seal_x=box.x, seal_y=box.y,
                                        seal_size=box.size))
     uow.session.add(DocumentRevision(document_id=document.id, seq=1, sha256=sha256, size=len(rendered.pdf),
                                      created_at=now))
@@ -186,6 +200,8 @@ def revisions_of(uow: UnitOfWork, document: Document) -> list[DocumentRevision]:
 
 def visible_to(uow: UnitOfWork, document: Document, party_id: int | None) -> bool:
     """A signer sees the document once it has reached it: every signer before it has stamped."""
+    if party_id is None:
+        return False
     signers = signers_of(uow, document)
     for signer in signers:
         if signer.party_id == party_id:
@@ -232,7 +248,8 @@ def prepare_stamp(uow: UnitOfWork, stamping: Stamping, public_id: str, party_id:
                              placement=pdf.SealPlacement(page=signer.seal_page, x=signer.seal_x, y=signer.seal_y,
                                                          size=signer.seal_size),
                              field_name=f"seal-{signer.role}", reason=f"{document.kind.label}签章",
-                             location=STAMP_LOCATION, signer_name=party.name if party else None)
+                             location=STAMP_LOCATION, signer_name=party.name if party else None,
+                             cross_page=bool(getattr(rules_for(document.kind), "cross_page_seal", False)))
         try:
             prepared = pdf.prepare_stamp(source, to_asn1(binding.certificate_der), spec, signing_time=now)
         except pdf.PdfError as exc:
@@ -301,6 +318,50 @@ def stamp_session(uow: UnitOfWork, session_id: int, party_id: int) -> StampSessi
     if session is None or session.party_id != party_id:
         raise StampSessionNotFound(session=session_id)
     return session
+
+
+# -- expert signers ------------------------------------------------------------------------------------------
+def expert_turn(uow: UnitOfWork, document: Document, expert_id: int) -> DocumentSigner:
+    """The expert's signer row, if it may sign now: not signed yet, and every *party* listed before
+    it has stamped (experts sign in any order among themselves; a party after them waits for all)."""
+    signers = signers_of(uow, document)
+    signer = next((s for s in signers if s.expert_id is not None and s.expert_id == expert_id), None)
+    if signer is None:
+        raise NotASigner(document=document.public_id)
+    if signer.signed_seq is not None:
+        raise AlreadyStamped("您已在该文件上签名 (you have already signed this document)", document=document.public_id)
+    waiting = [s for s in signers if s.sign_order < signer.sign_order and s.signed_seq is None
+               and s.expert_id is None]
+    if waiting:
+        raise NotYourTurn(document=document.public_id, waiting_for=[s.role for s in waiting])
+    return signer
+
+
+def add_expert_revision(uow: UnitOfWork, file_store: Path, document: Document, signer: DocumentSigner,
+                        signed_pdf: bytes, *, certificate_id: int, field_name: str) -> DocumentRevision:
+    """Keep ``signed_pdf`` (the current revision plus the expert's signature, already verified by
+    the caller) as the document's next revision, signed by ``signer``'s expert; inside the caller's
+    transaction (its use case writes the audit entry). The file is written first."""
+    sha256 = store.put(file_store, store.REVISIONS, signed_pdf)
+    revision = DocumentRevision(document_id=document.id, seq=document.current_seq + 1, sha256=sha256,
+                                size=len(signed_pdf), signer_expert_id=signer.expert_id,
+                                signer_event_certificate_id=certificate_id, field_name=field_name,
+                                created_at=uow.clock.now())
+    uow.session.add(revision)
+    document.current_seq = revision.seq
+    signer.signed_seq = revision.seq
+    try:
+        uow.session.flush()
+    except IntegrityError:      # another signature made this revision number first
+        raise StampSessionStale("文件已有新的签名版本，请重新签名 (the document has a newer revision: sign again)",
+                                document=document.public_id) from None
+    return revision
+
+
+def current_revision(uow: UnitOfWork, file_store: Path, document: Document) -> tuple[DocumentRevision, bytes]:
+    """The document's current revision and its bytes (checked against the recorded digest)."""
+    revision = _revision(uow, document, document.current_seq)
+    return revision, store.get(file_store, store.REVISIONS, revision.sha256)
 
 
 # -- the steps ------------------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from bidding.certificates.models import CertificateBinding
 from bidding.documents.errors import VerificationInputRefused, VerificationInputTooLarge
 from bidding.documents.models import Document, DocumentRevision
 from bidding.documents.services import get_document, revisions_of, signers_of, visible_to
+from bidding.experts.models import Expert
 from bidding.parties.models import Party
 from bidding.uow import UnitOfWork
 from pki import pdf
@@ -285,19 +286,34 @@ def _statement_type(content: bytes | None) -> str | None:
 def public_record(uow: UnitOfWork, public_id: str, party_id: int | None) -> DocumentRecord:
     """What the platform keeps of document ``public_id``; ``may_download`` for its parties."""
     document = get_document(uow, public_id)
-    names = {p.id: p.name for p in uow.session.scalars(select(Party).where(Party.id.in_(
-        [s.party_id for s in signers_of(uow, document)])))}
     signers = signers_of(uow, document)
-    roles = {s.party_id: s.role for s in signers}
-    revisions = tuple(RevisionRecord(r.seq, r.sha256, r.size, r.created_at,
-                                     names.get(r.signer_party_id) if r.signer_party_id else None,
-                                     ROLE_LABELS.get(roles.get(r.signer_party_id, ""), None))
+    names = {p.id: p.name for p in uow.session.scalars(select(Party).where(Party.id.in_(
+        [s.party_id for s in signers if s.party_id is not None])))}
+    experts = {e.id: e.name for e in uow.session.scalars(select(Expert).where(Expert.id.in_(
+        [s.expert_id for s in signers if s.expert_id is not None])))}
+    roles = {s.party_id: s.role for s in signers if s.party_id is not None}
+    expert_roles = {s.expert_id: s.role for s in signers if s.expert_id is not None}
+
+    def signer_of(r: DocumentRevision) -> tuple[str | None, str | None]:
+        if r.signer_expert_id is not None:
+            return experts.get(r.signer_expert_id), role_label(expert_roles.get(r.signer_expert_id, ""))
+        if r.signer_party_id is not None:
+            return names.get(r.signer_party_id), ROLE_LABELS.get(roles.get(r.signer_party_id, ""), None)
+        return None, None
+    revisions = tuple(RevisionRecord(r.seq, r.sha256, r.size, r.created_at, *signer_of(r))
                       for r in revisions_of(uow, document))
     return DocumentRecord(
         public_id=document.public_id, kind=document.kind.label, title=document.title, created_at=document.created_at,
-        signers=tuple((ROLE_LABELS.get(s.role, s.role), names.get(s.party_id, ""), s.signed_seq is not None)
-                      for s in signers),
+        signers=tuple((role_label(s.role), experts.get(s.expert_id, "") if s.expert_id is not None
+                       else names.get(s.party_id, ""), s.signed_seq is not None) for s in signers),
         revisions=revisions, may_download=party_id is not None and visible_to(uow, document, party_id))
+
+
+def role_label(role: str) -> str:
+    """采购人, 代理机构, 供应商, 评审专家<n> (``expert:<n>``)."""
+    if role.startswith("expert:"):
+        return f"评审专家{role.split(':', 1)[1]}"
+    return ROLE_LABELS.get(role, role)
 
 
 # -- the steps ---------------------------------------------------------------------------------------------

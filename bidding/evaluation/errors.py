@@ -87,3 +87,15 @@ class ReportExists(Conflict):
 class ReportMissing(Conflict):
     code = "report_missing"
     message = "评标报告尚未生成 (the evaluation report does not exist yet)"
+
+
+class ReportNotFinal(Conflict):
+    """The report is final once every expert signed it inside the PDF and the agency stamped it."""
+
+    code = "report_not_final"
+    message = "评标报告尚未完成签署：须全部评审专家签名并由代理机构签章 (the evaluation report is not final: every expert must sign and the agency must stamp it)"
+
+
+class ReportSignatureRefused(Conflict):
+    code = "report_signature_refused"
+    message = "评标报告签名后未通过验证，未予接受 (the signed report does not verify: the signature was not kept)"

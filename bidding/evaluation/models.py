@@ -5,9 +5,12 @@
 - :class:`EvaluationSheet`: one sheet of one expert, exactly the canonical bytes the expert signs:
   the qualification review sheet (资格审查表), a score sheet per qualified bid (评分表), an opinion
   sheet (评审意见表) or the expert's copy of the summary (汇总表). ``subject`` names it uniquely per
-  expert (``qualification``, ``score:<bid id>``, ``opinion``, ``summary``, ``report``); ``signature_id`` is the
+  expert (``qualification``, ``score:<bid id>``, ``opinion``, ``summary``; ``report`` only in data made
+  before the report became a PAdES-signed document); ``signature_id`` is the
   expert's event-certificate signature over ``content`` once made (a sheet is final then).
-- :class:`EvaluationSummary`: the summary sheet (评标汇总表) computed from the signed sheets.
+- :class:`EvaluationSummary`: the summary sheet (评标汇总表) computed from the signed sheets, and
+  the link to the evaluation report (评标报告), a :class:`bidding.documents.models.Document` the
+  experts sign inside the PDF and the agency stamps (:mod:`bidding.evaluation.report`).
 """
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ class SheetKind(str, enum.Enum):
     SCORE = "score"                    # 评分表
     OPINION = "opinion"                # 评审意见表
     SUMMARY = "summary"                # 评标汇总表（专家签署）
-    REPORT = "report"                  # 评标报告（PDF，专家签署）
+    REPORT = "report"                  # 评标报告 as a detached-CMS sheet: only in data made before the report became a document
 
     @property
     def label(self) -> str:
@@ -78,6 +81,8 @@ class EvaluationSummary(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     computed_by: Mapped[int] = mapped_column(ForeignKey("account.id"))
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    report_pdf: Mapped[bytes | None] = mapped_column(LargeBinary)     # 评标报告, once every expert signed the summary
+    # 评标报告: a platform document (bidding.documents) once every expert signed the summary; the
+    # SHA-256 of its generated revision (before any signature) and when it was generated
+    report_document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
     report_sha256: Mapped[str | None] = mapped_column(String(64))
     report_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

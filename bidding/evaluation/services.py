@@ -9,6 +9,7 @@
   signatures verify over the stored bytes (:class:`SheetTampered` otherwise); every expert then
   signs the summary as a sheet of kind ``summary``.
 - :func:`recommended_ranking`: the ranked bids once every expert signed the summary (the award).
+- The evaluation report (评标报告) is :mod:`bidding.evaluation.report`.
 - :func:`my_sheets`, :func:`sheet_of`, :func:`progress`, :func:`summary_of`: what each may see. An
   expert sees only its own sheets until the summary exists.
 """
@@ -25,12 +26,12 @@ from sqlalchemy import select
 
 from bidding.accounts.models import Account, Role
 from bidding.bids.models import Bid, BidState
+from bidding.documents.models import DocumentSigner
 from bidding.errors import NotFound
 from bidding.evaluation.errors import (
     CommitmentUnsigned,
     EvaluationNotStarted,
     NotAnEvaluator,
-    ReportMissing,
     SchemeInvalid,
     SchemeLocked,
     SchemeMissing,
@@ -109,8 +110,8 @@ class Evaluation:
 def set_scheme(uow: UnitOfWork, account: Account, tender_id: Any, data: Any) -> EvaluationScheme:
     """Set or replace the tender's scheme; refused once the evaluation has started."""
     with uow:
-        tender = _agency_tender(uow, account, tender_id, for_update=True)
-        draw = _draw(uow, tender.id)
+        tender = agency_tender_for(uow, account, tender_id, for_update=True)
+        draw = draw_of(uow, tender.id)
         if draw is not None and draw.evaluation_started_at is not None:
             raise SchemeLocked()
         document = canonical_json(parse_scheme(data).document())
@@ -132,7 +133,7 @@ def scheme_of(uow: UnitOfWork, tender_id: int) -> EvaluationScheme | None:
 
 def agency_scheme(uow: UnitOfWork, account: Account, tender_id: Any) -> EvaluationScheme | None:
     """The agency's view of its tender's scheme (None: not set)."""
-    return scheme_of(uow, _agency_tender(uow, account, tender_id).id)
+    return scheme_of(uow, agency_tender_for(uow, account, tender_id).id)
 
 
 # -- the expert's sheets -----------------------------------------------------------------------------------
@@ -149,7 +150,7 @@ def fill_sheet(uow: UnitOfWork, expert_id: int | None, tender_id: Any, kind: str
     with uow:
         ev = _evaluation_for_expert(uow, expert_id, tender_id)
         expert = next(e for e in ev.experts if e.id == expert_id)
-        if _summary(uow, ev.tender.id) is not None:
+        if summary_row(uow, ev.tender.id) is not None:
             raise SheetNotDue("评标汇总表已生成，评审表不能再填写 (the summary exists: sheets are closed)")
         bids = _bids(uow, ev.tender.id)
         head = {"tender": ev.tender.public_id, "expert": expert.name, "expert_id": expert.id,
@@ -225,7 +226,7 @@ class ExpertView:
 def my_sheets(uow: UnitOfWork, expert_id: int | None, tender_id: Any) -> ExpertView:
     """What the expert sees of a tender it evaluates: its own sheets; every sheet once the summary exists."""
     ev = _evaluation_for_expert(uow, expert_id, tender_id, require_commitment=False)
-    summary = _summary(uow, ev.tender.id)
+    summary = summary_row(uow, ev.tender.id)
     query = select(EvaluationSheet).where(EvaluationSheet.tender_id == ev.tender.id)
     if summary is None:
         query = query.where(EvaluationSheet.expert_id == expert_id)
@@ -243,7 +244,7 @@ def sheet_of(uow: UnitOfWork, expert_id: int | None, sheet_id: Any) -> Evaluatio
     if sheet is None:
         raise SheetUnknown()
     ev = _evaluation_for_expert(uow, expert_id, sheet.tender_id, require_commitment=False)
-    if sheet.expert_id != expert_id and _summary(uow, ev.tender.id) is None:
+    if sheet.expert_id != expert_id and summary_row(uow, ev.tender.id) is None:
         raise SheetUnknown()
     return sheet
 
@@ -251,25 +252,31 @@ def sheet_of(uow: UnitOfWork, expert_id: int | None, sheet_id: Any) -> Evaluatio
 # -- the agency's view, the summary ------------------------------------------------------------------------
 def progress(uow: UnitOfWork, account: Account, tender_id: Any) -> dict[str, Any]:
     """Per confirmed expert: how many sheets are filled and signed (no contents); the summary's state."""
-    tender = _agency_tender(uow, account, tender_id)
-    draw = _draw(uow, tender.id)
+    tender = agency_tender_for(uow, account, tender_id)
+    draw = draw_of(uow, tender.id)
     started = draw is not None and draw.evaluation_started_at is not None
-    experts = _confirmed(uow, draw) if started else []
+    experts = confirmed_experts(uow, draw) if started else []
     rows = []
-    summary = _summary(uow, tender.id)
+    summary = summary_row(uow, tender.id)
+    report_signed, report_final = set(), False
+    if summary is not None and summary.report_document_id is not None:
+        signers = list(uow.session.scalars(select(DocumentSigner).where(
+            DocumentSigner.document_id == summary.report_document_id)))
+        report_signed = {s.expert_id for s in signers if s.expert_id is not None and s.signed_seq is not None}
+        report_final = all(s.signed_seq is not None for s in signers)
     for expert in experts:
         sheets = list(uow.session.scalars(select(EvaluationSheet).where(
             EvaluationSheet.tender_id == tender.id, EvaluationSheet.expert_id == expert.id)))
         rows.append({"expert": expert.name, "filled": len(sheets),
                      "signed": sum(1 for s in sheets if s.signature_id is not None),
                      "summary_signed": any(s.kind == SheetKind.SUMMARY and s.signature_id is not None for s in sheets),
-                     "report_signed": any(s.kind == SheetKind.REPORT and s.signature_id is not None for s in sheets)})
+                     "report_signed": expert.id in report_signed})
+    report = summary is not None and summary.report_document_id is not None
     return {"tender_id": tender.id, "scheme_set": scheme_of(uow, tender.id) is not None, "started": started,
             "experts": rows, "summary": summary is not None,
             "summary_signed": bool(rows) and summary is not None and all(r["summary_signed"] for r in rows),
-            "report": summary is not None and summary.report_pdf is not None,
-            "report_signed": bool(rows) and summary is not None and summary.report_pdf is not None
-            and all(r["report_signed"] for r in rows)}
+            "report": report, "report_signed": report and bool(rows) and all(r["report_signed"] for r in rows),
+            "report_final": report and report_final}
 
 
 def compute_summary(uow: UnitOfWork, account: Account, tender_id: Any, *, trust_roots: Sequence[Any],
@@ -277,9 +284,9 @@ def compute_summary(uow: UnitOfWork, account: Account, tender_id: Any, *, trust_
     """The summary sheet (评标汇总表) from the signed sheets, each verified over its stored bytes
     (:class:`SheetTampered` names the first that does not); every expert gets it to sign."""
     with uow:
-        tender = _agency_tender(uow, account, tender_id, for_update=True)
+        tender = agency_tender_for(uow, account, tender_id, for_update=True)
         ev = _evaluation(uow, tender)
-        if _summary(uow, tender.id) is not None:
+        if summary_row(uow, tender.id) is not None:
             raise SummaryExists()
         sheets = list(uow.session.scalars(select(EvaluationSheet).where(
             EvaluationSheet.tender_id == tender.id, EvaluationSheet.kind != SheetKind.SUMMARY)
@@ -341,18 +348,10 @@ def compute_summary(uow: UnitOfWork, account: Account, tender_id: Any, *, trust_
 
 def summary_of(uow: UnitOfWork, account: Account, tender_id: Any) -> EvaluationSummary:
     """The agency's view of the summary sheet (:class:`SummaryMissing` before it exists)."""
-    tender = _agency_tender(uow, account, tender_id)
-    summary = _summary(uow, tender.id)
+    tender = agency_tender_for(uow, account, tender_id)
+    summary = summary_row(uow, tender.id)
     if summary is None:
         raise SummaryMissing()
-    return summary
-
-
-def report_of(uow: UnitOfWork, account: Account, tender_id: Any) -> EvaluationSummary:
-    """The summary with its report PDF (the agency; :class:`ReportMissing` before it is generated)."""
-    summary = summary_of(uow, account, tender_id)
-    if summary.report_pdf is None:
-        raise ReportMissing()
     return summary
 
 
@@ -360,12 +359,12 @@ def recommended_ranking(uow: UnitOfWork, tender_id: Any) -> list[RankedBid]:
     """The ranked bids of the summary once every expert signed it (the award calls this);
     :class:`SummaryMissing` or :class:`SummaryUnsigned` before."""
     tender = load_tender(uow, tender_id)
-    summary = _summary(uow, tender.id)
+    summary = summary_row(uow, tender.id)
     if summary is None:
         raise SummaryMissing()
-    draw = _draw(uow, tender.id)
+    draw = draw_of(uow, tender.id)
     unsigned = []
-    for expert in _confirmed(uow, draw):
+    for expert in confirmed_experts(uow, draw):
         sheet = _sheet(uow, tender.id, expert.id, "summary")
         signature = uow.session.get(ExpertSignature, sheet.signature_id) if sheet and sheet.signature_id else None
         if (signature is None or sheet.content != summary.content
@@ -398,18 +397,21 @@ def verify_sheet(uow: UnitOfWork, sheet: EvaluationSheet, *, trust_roots: Sequen
         raise SheetTampered(sheet=sheet.id, kind=sheet.kind.value)
 
 
-# -- helpers --------------------------------------------------------------------------------------------------
-def _agency_tender(uow: UnitOfWork, account: Account, tender_id: Any, *, for_update: bool = False) -> Tender:
+# -- shared with bidding.evaluation.report -------------------------------------------------------------------
+def agency_tender_for(uow: UnitOfWork, account: Account, tender_id: Any, *, for_update: bool = False) -> Tender:
+    """The tender if ``account`` is staff of its agency ("not found" for any other account)."""
     if account.role != Role.AGENCY_STAFF or account.party_id is None:
         raise NotFound("项目不存在 (no such tender)")
     return agency_tender(uow, tender_id, account.party_id, for_update=for_update)
 
 
-def _draw(uow: UnitOfWork, tender_id: int) -> ExpertDraw | None:
+def draw_of(uow: UnitOfWork, tender_id: int) -> ExpertDraw | None:
+    """The tender's expert draw (None before the agency drew)."""
     return uow.session.scalars(select(ExpertDraw).where(ExpertDraw.tender_id == tender_id)).first()
 
 
-def _confirmed(uow: UnitOfWork, draw: ExpertDraw | None) -> list[Expert]:
+def confirmed_experts(uow: UnitOfWork, draw: ExpertDraw | None) -> list[Expert]:
+    """The experts who confirmed their assignment, in draw order (专家1, 专家2 … of every document)."""
     if draw is None:
         return []
     return list(uow.session.scalars(select(Expert).join(ExpertAssignment, ExpertAssignment.expert_id == Expert.id)
@@ -419,13 +421,13 @@ def _confirmed(uow: UnitOfWork, draw: ExpertDraw | None) -> list[Expert]:
 
 
 def _evaluation(uow: UnitOfWork, tender: Tender) -> Evaluation:
-    draw = _draw(uow, tender.id)
+    draw = draw_of(uow, tender.id)
     if draw is None or draw.evaluation_started_at is None:
         raise EvaluationNotStarted()
     row = scheme_of(uow, tender.id)
     if row is None:
         raise SchemeMissing()
-    return Evaluation(tender, draw, _confirmed(uow, draw), parse_scheme(json.loads(row.document)), row)
+    return Evaluation(tender, draw, confirmed_experts(uow, draw), parse_scheme(json.loads(row.document)), row)
 
 
 def _evaluation_for_expert(uow: UnitOfWork, expert_id: int | None, tender_id: Any, *,
@@ -436,8 +438,8 @@ def _evaluation_for_expert(uow: UnitOfWork, expert_id: int | None, tender_id: An
         tender = load_tender(uow, tender_id)
     except NotFound:
         raise NotAnEvaluator() from None
-    draw = _draw(uow, tender.id)
-    if draw is None or expert_id not in {e.id for e in _confirmed(uow, draw)}:
+    draw = draw_of(uow, tender.id)
+    if draw is None or expert_id not in {e.id for e in confirmed_experts(uow, draw)}:
         raise NotAnEvaluator()
     ev = _evaluation(uow, tender)
     if require_commitment and not _commitment_signed(uow, ev, expert_id):
@@ -552,7 +554,8 @@ def _name(ev: Evaluation, expert_id: int) -> str:
     return next((e.name for e in ev.experts if e.id == expert_id), str(expert_id))
 
 
-def _summary(uow: UnitOfWork, tender_id: int) -> EvaluationSummary | None:
+def summary_row(uow: UnitOfWork, tender_id: int) -> EvaluationSummary | None:
+    """The tender's summary sheet (None before it is computed)."""
     return uow.session.scalars(select(EvaluationSummary).where(EvaluationSummary.tender_id == tender_id)).first()
 
 
@@ -578,9 +581,12 @@ def _own_unsigned(uow: UnitOfWork, expert_id: int | None, sheet_id: Any, *, for_
         raise SheetUnknown()
     if sheet.signature_id is not None:
         raise SheetSigned()
-    if sheet.kind not in (SheetKind.SUMMARY, SheetKind.REPORT):
+    if sheet.kind == SheetKind.REPORT:          # made before the report became a PAdES-signed document
+        raise SheetNotDue("评标报告现于 PDF 内签名，请在评标报告页面签名 (the report is signed inside the PDF, on "
+                          "the report's page)")
+    if sheet.kind != SheetKind.SUMMARY:
         _evaluation_for_expert(uow, expert_id, sheet.tender_id)   # still an evaluator, commitment signed
-        if _summary(uow, sheet.tender_id) is not None:
+        if summary_row(uow, sheet.tender_id) is not None:
             raise SheetNotDue("评标汇总表已生成，评审表不能再签署 (the summary exists: sheets are closed)")
     return sheet
 
@@ -594,16 +600,19 @@ __all__ = [
     "ExpertView",
     "RankedBid",
     "agency_scheme",
+    "agency_tender_for",
     "compute_summary",
+    "confirmed_experts",
+    "draw_of",
     "fill_sheet",
     "my_sheets",
     "progress",
     "recommended_ranking",
-    "report_of",
     "request_sheet_signature",
     "set_scheme",
     "sheet_of",
     "sign_sheet",
     "summary_of",
+    "summary_row",
     "verify_sheet",
 ]

@@ -8,6 +8,10 @@
 2. :func:`confirm_signature`: with that code (one use, 10 minutes, 5 tries) and the same bytes, the
    token signs a detached CMS SignedData (``pki.signature``), timestamped by the platform TSA. An
    event certificate that has expired signs nothing.
+3. :func:`sign_pdf_with_code` (a platform document such as the evaluation report): the code was
+   requested for the PDF's current revision; with it the token signs the PDF itself — a PAdES
+   signature in a new incremental revision (:func:`pki.pdf.stamp_with_key`, the token's key is a
+   :class:`~pki.keyops.KeyOps`), timestamped (B-T) with the validation data embedded (B-LT).
 
 The token session and the CA come from the caller (:class:`SigningSupport`): the web layer opens
 the platform token named in the settings; tests pass their own.
@@ -16,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -41,11 +45,13 @@ from bidding.experts.models import (
 )
 from bidding.experts.services import commitment_letter
 from bidding.uow import UnitOfWork
+from pki import pdf as pdfsign
 from pki.certs import dump_pem, load_certificate, load_certificates
 from pki.errors import PkiError
 from pki.pkcs11 import TokenSession
 from pki.signature import sign
 from pki.timestamps import TsaSource, add_timestamp
+from pki.trust import TrustList
 
 EVENT_LIFETIME = timedelta(hours=2)
 MAX_CONTENT = 4 * 1024 * 1024
@@ -115,6 +121,44 @@ def confirm_signature(uow: UnitOfWork, expert_id: int | None, request_id: Any, c
                   certificate_serial=certificate.serial)
         uow.commit()
         return signature
+
+
+def sign_pdf_with_code(uow: UnitOfWork, expert_id: int, request_id: Any, code: str, pdf: bytes,
+                       support: SigningSupport, *, spec: Callable[[EventCertificate], pdfsign.StampSpec],
+                       trust: TrustList, crls: Sequence[bytes] = ()) -> tuple[bytes, EventCertificate]:
+    """Sign ``pdf`` (the revision the code was requested for) inside the PDF with the expert's event
+    certificate, after checking the request's code; runs in the caller's transaction (the caller
+    keeps the result and commits). ``spec(certificate)`` gives the visible signature (appearance,
+    box, field). The certificate is checked against ``trust`` and ``crls`` now (its chain and the
+    CRLs go into the document security store: B-LT); the platform TSA timestamps it (B-T).
+    Returns the signed PDF and the certificate that signed it."""
+    row = _own_request(uow, expert_id, request_id)
+    if not secrets.compare_digest(hashlib.sha256(pdf).hexdigest(), row.document_sha256 or ""):
+        raise InvalidInput("文件在发送验证码后已有新的版本（其他专家已签名），请重新获取验证码 (the document has a newer "
+                           "revision than the one the code was sent for: request a new code)")
+    use_code(uow, row, code)
+    certificate = uow.session.get(EventCertificate, row.certificate_id)
+    now = uow.clock.now()
+    if not certificate.not_before <= now < certificate.not_after:
+        raise EventCertificateExpired(not_after=certificate.not_after.isoformat())
+    cert = load_certificate(certificate.certificate_der)
+    try:
+        checked = trust.validate(cert, now, "login", crls=crls, revocation="require")
+    except PkiError as exc:
+        raise SigningUnavailable(reason=exc.code) from None
+    if not checked.ok:
+        raise SigningUnavailable(f"{SigningUnavailable.message}：{checked.message()}", reason="event_certificate_invalid")
+    try:
+        key = support.token().find_key(key_id=bytes.fromhex(certificate.key_id_hex))
+        signed = pdfsign.stamp_with_key(
+            pdf, key, cert, spec(certificate), chain=load_certificates(certificate.chain_der), signing_time=now,
+            timestamper=support.tsa,
+            validation=pdfsign.ValidationData(certificates=tuple(checked.chain[1:]), crls=tuple(crls)))
+    except PkiError as exc:
+        raise SigningUnavailable(reason=exc.code) from None
+    uow.audit("expert.signed_pdf", row, expert_id=expert_id, document_sha256=row.document_sha256,
+              signed_sha256=hashlib.sha256(signed).hexdigest(), certificate_serial=certificate.serial)
+    return signed, certificate
 
 
 def request_commitment_signature(uow: UnitOfWork, expert_id: int | None, assignment_id: Any,
@@ -203,4 +247,5 @@ __all__ = [
     "my_signatures",
     "request_commitment_signature",
     "request_signature",
+    "sign_pdf_with_code",
 ]

@@ -22,6 +22,8 @@ EVERYONE = frozenset({ANONYMOUS, *USERS})
 LOGGED_IN = frozenset(USERS)
 STAFF = frozenset({"supplier_staff", "agency_staff", "purchaser_staff", "supplier_staff_2"})
 PURCHASER_AGENCY = frozenset({"purchaser_staff", "agency_staff"})
+CONTRACT_PARTIES = frozenset({"purchaser_staff", "supplier_staff", "supplier_staff_2"})
+CONTRACT_VIEWERS = CONTRACT_PARTIES | {"supervisor"}     # supervisors: filed contracts only
 HALL = STAFF | {"supervisor"}                    # the opening hall's viewers (their tender: bidding.opening.hall)
 
 #: (endpoint, method) → who may use it
@@ -112,6 +114,25 @@ ALLOWED: dict[tuple[str, str], frozenset[str]] = {
     ("api_agreements.AgreementFiling", "POST"): PURCHASER_AGENCY,
     ("api_agreements.AgreementHistory", "GET"): PURCHASER_AGENCY,
     ("api_agreements.Agencies", "GET"): frozenset({"purchaser_staff"}),
+    # contracts (政府采购合同): the tender's purchaser drafts and files, the winner refuses, both stamp
+    # (documents); supervisors read filed ones; which contract each sees: tests/integration/contracts/
+    ("contracts.index", "GET"): CONTRACT_VIEWERS,
+    ("contracts.new", "GET"): frozenset({"purchaser_staff"}),
+    ("contracts.new", "POST"): frozenset({"purchaser_staff"}),
+    ("contracts.detail", "GET"): CONTRACT_VIEWERS,
+    ("contracts.revise", "GET"): frozenset({"purchaser_staff"}),
+    ("contracts.revise", "POST"): frozenset({"purchaser_staff"}),
+    ("contracts.refuse", "POST"): frozenset({"supplier_staff", "supplier_staff_2"}),
+    ("contracts.file", "POST"): frozenset({"purchaser_staff"}),
+    ("contracts.tender_contract", "GET"): CONTRACT_PARTIES,
+    ("api_contracts.Contracts", "GET"): CONTRACT_VIEWERS,
+    ("api_contracts.Contracts", "POST"): frozenset({"purchaser_staff"}),
+    ("api_contracts.AwardsToContract", "GET"): frozenset({"purchaser_staff"}),
+    ("api_contracts.ContractResource", "GET"): CONTRACT_VIEWERS,
+    ("api_contracts.ContractTermsResource", "PUT"): frozenset({"purchaser_staff"}),
+    ("api_contracts.ContractRefusal", "POST"): frozenset({"supplier_staff", "supplier_staff_2"}),
+    ("api_contracts.ContractFiling", "POST"): frozenset({"purchaser_staff"}),
+    ("api_contracts.ContractHistory", "GET"): CONTRACT_VIEWERS,
     # 验签: public, no log-in
     ("verify.verify_page", "GET"): EVERYONE,
     ("verify.verify_page", "POST"): EVERYONE,
@@ -229,13 +250,39 @@ ALLOWED: dict[tuple[str, str], frozenset[str]] = {
     ("api_evaluation.Progress", "GET"): frozenset({"agency_staff"}),
     ("api_evaluation.Summary", "GET"): frozenset({"agency_staff"}),
     ("api_evaluation.Summary", "POST"): frozenset({"agency_staff"}),
+    # the evaluation report: the agency generates and stamps it, its purchaser reads it once final; the
+    # tender's experts read and sign it in their code session
+    ("evaluation.report_page", "GET"): PURCHASER_AGENCY,
+    ("evaluation.generate_report", "POST"): frozenset({"agency_staff"}),
+    ("evaluation.report_file", "GET"): PURCHASER_AGENCY,
+    ("evaluation.expert_report_page", "GET"): EVERYONE,
+    ("evaluation.expert_report_file", "GET"): EVERYONE,
+    ("evaluation.expert_sign_report", "POST"): EVERYONE,
+    ("api_evaluation.Report", "GET"): PURCHASER_AGENCY,
     ("api_evaluation.Report", "POST"): frozenset({"agency_staff"}),
-    ("api_evaluation.ReportPdf", "GET"): frozenset({"agency_staff"}),
+    ("api_evaluation.ReportPdf", "GET"): PURCHASER_AGENCY,
+    ("api_evaluation.ExpertReport", "GET"): frozenset(),
+    ("api_evaluation.ExpertReportPdf", "GET"): frozenset(),
+    ("api_evaluation.ReportSignatureRequests", "POST"): frozenset(),
+    ("api_evaluation.ReportSignature", "POST"): frozenset(),
     ("api_evaluation.ExpertEvaluation", "GET"): frozenset(),
     ("api_evaluation.ExpertSheets", "POST"): frozenset(),
     ("api_evaluation.ExpertSheet", "GET"): frozenset(),
     ("api_evaluation.SheetSignatureRequests", "POST"): frozenset(),
     ("api_evaluation.SheetSignature", "POST"): frozenset(),
+    # the award (docs/award.md): the tender's purchaser confirms, its agency makes and stamps the notices,
+    # a bidder reads only its own notice (another tender's or another bidder's: 404, tests/integration/award/)
+    ("award.confirm_page", "GET"): frozenset({"purchaser_staff"}),
+    ("award.confirm_page", "POST"): frozenset({"purchaser_staff"}),
+    ("award.notices_page", "GET"): PURCHASER_AGENCY,
+    ("award.notices_page", "POST"): frozenset({"agency_staff"}),
+    ("award.my_notice_page", "GET"): frozenset({"supplier_staff", "supplier_staff_2"}),
+    ("award.document_pdf", "GET"): STAFF,
+    ("api_award.AwardResource", "GET"): PURCHASER_AGENCY,
+    ("api_award.AwardResource", "POST"): frozenset({"purchaser_staff"}),
+    ("api_award.AwardNotices", "POST"): frozenset({"agency_staff"}),
+    ("api_award.MyNotice", "GET"): frozenset({"supplier_staff", "supplier_staff_2"}),
+    ("api_award.AwardDocumentFile", "GET"): STAFF,
 }
 #: values for the URL variables of rules that have some
 URL_VALUES: dict[str, dict[str, str]] = {
@@ -268,6 +315,17 @@ URL_VALUES: dict[str, dict[str, str]] = {
     "api_agreements.AgreementRefusal": {"agreement_id": "1"},
     "api_agreements.AgreementFiling": {"agreement_id": "1"},
     "api_agreements.AgreementHistory": {"agreement_id": "1"},
+    "contracts.new": {"award_id": "1"},
+    "contracts.detail": {"contract_id": "1"},
+    "contracts.revise": {"contract_id": "1"},
+    "contracts.refuse": {"contract_id": "1"},
+    "contracts.file": {"contract_id": "1"},
+    "contracts.tender_contract": {"tender_id": "1"},
+    "api_contracts.ContractResource": {"contract_id": "1"},
+    "api_contracts.ContractTermsResource": {"contract_id": "1"},
+    "api_contracts.ContractRefusal": {"contract_id": "1"},
+    "api_contracts.ContractFiling": {"contract_id": "1"},
+    "api_contracts.ContractHistory": {"contract_id": "1"},
     "api_verify.DocumentRecord": {"public_id": "AAAA-BBBB-CCCC-DDDD"},
     "tenders.detail": {"tender_id": "1"},
     "tenders.upload_documents": {"tender_id": "1"},
@@ -335,11 +393,29 @@ URL_VALUES: dict[str, dict[str, str]] = {
     "api_evaluation.Summary": {"tender_id": "1"},
     "api_evaluation.Report": {"tender_id": "1"},
     "api_evaluation.ReportPdf": {"tender_id": "1"},
+    "evaluation.report_page": {"tender_id": "1"},
+    "evaluation.generate_report": {"tender_id": "1"},
+    "evaluation.report_file": {"tender_id": "1"},
+    "evaluation.expert_report_page": {"tender_id": "1"},
+    "evaluation.expert_report_file": {"tender_id": "1"},
+    "evaluation.expert_sign_report": {"tender_id": "1"},
+    "api_evaluation.ExpertReport": {"tender_id": "1"},
+    "api_evaluation.ExpertReportPdf": {"tender_id": "1"},
+    "api_evaluation.ReportSignatureRequests": {"tender_id": "1"},
+    "api_evaluation.ReportSignature": {"tender_id": "1"},
     "api_evaluation.ExpertEvaluation": {"tender_id": "1"},
     "api_evaluation.ExpertSheets": {"tender_id": "1"},
     "api_evaluation.ExpertSheet": {"sheet_id": "1"},
     "api_evaluation.SheetSignatureRequests": {"sheet_id": "1"},
     "api_evaluation.SheetSignature": {"sheet_id": "1"},
+    "award.confirm_page": {"tender_id": "1"},
+    "award.notices_page": {"tender_id": "1"},
+    "award.my_notice_page": {"tender_id": "1"},
+    "award.document_pdf": {"tender_id": "1", "public_id": "K7QM-3XZP-9D2W-HT4B"},
+    "api_award.AwardResource": {"tender_id": "1"},
+    "api_award.AwardNotices": {"tender_id": "1"},
+    "api_award.MyNotice": {"tender_id": "1"},
+    "api_award.AwardDocumentFile": {"tender_id": "1", "public_id": "K7QM-3XZP-9D2W-HT4B"},
 }
 #: endpoints after which the client is no longer logged in
 ENDS_SESSION = {("auth.logout", "POST"), ("api_auth.Session", "DELETE")}

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bidding.accounts import passwords
 from bidding.accounts.models import Role
-from bidding.accounts.services import create_account
+from bidding.accounts.services import add_account, check_new_password
 from bidding.audit import Actor
 from bidding.parties.models import PartyKind
 from bidding.parties.services import register_party
@@ -47,20 +48,45 @@ def make_party(app, key: str) -> int:
         return party.id
 
 
+_HASHES: dict[tuple[int, int, str], str] = {}
+
+
+def password_hash(password: str = PASSWORD) -> str:
+    """The platform's own argon2id hash of ``password``, made once per test process: argon2id is
+    slow on purpose (about 0.4 s a hash), and the accounts the tests make share a few passwords."""
+    key = (passwords.HASHER.time_cost, passwords.HASHER.memory_cost, password)   # the hasher in force
+    if key not in _HASHES:
+        _HASHES[key] = passwords.hash_password(password)
+    return _HASHES[key]
+
+
 def make_accounts(app, usernames=tuple(ACCOUNTS), password: str = PASSWORD) -> dict[str, int]:
-    """Accounts (and the parties they need) through the services; returns user name → account id."""
+    """Accounts (and the parties they need) through the services (:func:`create_test_account`);
+    returns user name → account id."""
     parties: dict[str, int] = {}
     ids: dict[str, int] = {}
     for username in usernames:
         role, party_key = ACCOUNTS[username]
         if party_key and party_key not in parties:
             parties[party_key] = make_party(app, party_key)
-        with app.app_context():
-            account = create_account(test_uow(app), username=username, role=role, password=password,
-                                     display_name=f"{role.label}{username}",
-                                     party_id=parties.get(party_key) if party_key else None)
-            ids[username] = account.id
+        ids[username] = create_test_account(app, username=username, role=role, password=password,
+                                            display_name=f"{role.label}{username}",
+                                            party_id=parties.get(party_key) if party_key else None)
     return ids
+
+
+def create_test_account(app, *, username: str, role: Role, password: str = PASSWORD, display_name: str | None = None,
+                        party_id: int | None = None) -> int:
+    """``create_account``'s steps (the password policy, then ``add_account`` with its audit entry)
+    with the password's hash made once per process (:func:`password_hash`); the account's id."""
+    check_new_password(username, password)
+    with app.app_context():
+        uow = test_uow(app)
+        with uow:
+            account = add_account(uow, username=username, role=role, password_hash=password_hash(password),
+                                  display_name=display_name, party_id=party_id)
+            uow.commit()
+            return account.id
 
 
 @dataclass

@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 
 from bidding.accounts.models import Account, Role
-from bidding.accounts.services import create_account
 from bidding.certificates.models import (
     BindingState,
     CertificateBinding,
@@ -31,7 +30,13 @@ from bidding.parties.models import PartyKind
 from bidding.parties.services import register_party
 from pki.certs import fingerprint_sha256, key_algorithm, to_asn1
 from pki.identity import PartyIdentity, credit_code_check_char
-from support.auth import PASSWORD, AuthActions, make_accounts, test_uow
+from support.auth import (
+    PASSWORD,
+    AuthActions,
+    create_test_account,
+    make_accounts,
+    test_uow,
+)
 from support.bids import (
     CA_T0,
     CLOCK_T,
@@ -131,9 +136,9 @@ def third_supplier(app) -> tuple[int, int]:
     """``supplier3`` (测试供应商丙) and its staff account: (party id, account id)."""
     with app.app_context():
         party = register_party(test_uow(app), name=THIRD.name, kind=PartyKind.SUPPLIER, credit_code=THIRD.credit_code)
-        account = create_account(test_uow(app), username="supplier3", role=Role.SUPPLIER_STAFF, password=PASSWORD,
-                                 display_name="供应商丙", party_id=party.id)
-        return party.id, account.id
+        party_id = party.id
+    return party_id, create_test_account(app, username="supplier3", role=Role.SUPPLIER_STAFF, password=PASSWORD,
+                                         display_name="供应商丙", party_id=party_id)
 
 
 #: The platform's own token of the opening tests: the opening key is generated and used there.

@@ -9,11 +9,10 @@ import io
 from datetime import datetime, timedelta, timezone
 
 from support.agreements import TERMS, client_as
-from support.auth import PASSWORD, test_uow
+from support.auth import PASSWORD, create_test_account, test_uow
 from support.stamping import stamp_via_api
 
 from bidding.accounts.models import Role
-from bidding.accounts.services import create_account
 from bidding.parties.models import PartyKind
 from bidding.parties.services import register_party
 from pki.identity import credit_code_check_char
@@ -49,9 +48,10 @@ def make_extra(app, username: str) -> int:
     role, kind, name, code17 = EXTRA[username]
     with app.app_context():
         party = register_party(test_uow(app), name=name, kind=kind, credit_code=code17 + credit_code_check_char(code17))
-        create_account(test_uow(app), username=username, role=role, password=PASSWORD, display_name=f"{name}经办人",
-                       party_id=party.id)
-        return party.id
+        party_id = party.id
+    create_test_account(app, username=username, role=role, password=PASSWORD, display_name=f"{name}经办人",
+                        party_id=party_id)
+    return party_id
 
 
 def filed_agreement(app, purchaser_id: int, agency_id: int, purchaser_user: str, agency_user: str,

@@ -6,6 +6,9 @@ result carries the PDF bytes and, per signer role (``purchaser``, ``agency``, ``
 docs/documents.md.
 """
 from bidding.documents.pdf.amounts import format_yuan, to_yuan, yuan_in_capitals
+from bidding.documents.pdf.award_confirmation import (
+    AwardConfirmationData, RankedCandidate, render_award_confirmation)
+from bidding.documents.pdf.award_contract import AwardContractData, render_award_contract
 from bidding.documents.pdf.award_notice import AwardNoticeData, render_award_notice
 from bidding.documents.pdf.base import PLATFORM_NAME, RenderedDocument, SealBox, Signatory
 from bidding.documents.pdf.common import ExpertRef, PartyRef, ProjectRef
@@ -38,8 +41,10 @@ __all__ = [
     "OpinionSheetData", "render_opinion_sheet",
     "SummaryRow", "SummarySheetData", "render_summary_sheet",
     "DissentingOpinion", "EvaluationReportData", "QualificationOutcome", "RankedBidder", "render_evaluation_report",
+    "AwardConfirmationData", "RankedCandidate", "render_award_confirmation",
     "AwardNoticeData", "render_award_notice",
     "ResultNoticeData", "render_result_notice",
     "ContractData", "ContractItem", "ContractTerm", "render_contract",
+    "AwardContractData", "render_award_contract",
     "SupplierCommitmentData", "render_supplier_commitment",
 ]

@@ -20,6 +20,8 @@ from bidding.audit.models import AuditEntry
 from bidding.errors import NotFound
 from support.auth import PASSWORD, make_accounts, make_party, test_uow
 
+pytestmark = pytest.mark.production_hasher     # these tests are about the hash itself: the platform's parameters
+
 
 @pytest.fixture
 def accounts(app):

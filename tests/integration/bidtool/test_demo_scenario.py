@@ -4,14 +4,14 @@ files) and 示例供应商丙 (SM2 key files) — of whom 乙 withdraws and repl
 decrypt in the window and is marked invalid (R15).
 
 A temporary instance made by ``flask setup-dev`` (the README walkthrough's stand-in project root)
-runs it three times: a whole run on the fresh instance (what ``make demo`` does); a run stopped after
-the submissions (``--stop-after submissions``), when no bid's plaintext may be anywhere on the
-platform; and a second whole run, which reuses the bidders, their keys and bindings and sweeps the
-stopped run's tender through its window. What is asserted comes from the instance's database (read
-with ``sqlite3``, not through the application), from the scenario's ``--json`` summary (what it did:
-its tender, bids, key storage and markers), and from other tools: the receipts with ``openssl cms
--verify`` and ``openssl ts -verify``, the stamped PDFs with ``pdfsig``, the transcript with ``bidtool
-transcript-verify`` and ``openssl cms -verify``."""
+runs it twice: first a run stopped after the submissions (``--stop-after submissions``) on the fresh
+instance — it registers the bidders, makes their keys and binds their certificates — when no bid's
+plaintext may be anywhere on the platform; then a whole run (what ``make demo`` does), which reuses
+the bidders, their keys and bindings and sweeps the stopped run's tender through its window. What is
+asserted comes from the instance's database (read with ``sqlite3``, not through the application),
+from the scenario's ``--json`` summary (what it did: its tender, bids, key storage and markers), and
+from other tools: the receipts with ``openssl cms -verify`` and ``openssl ts -verify``, the stamped
+PDFs with ``pdfsig``, the transcript with ``bidtool transcript-verify`` and ``openssl cms -verify``."""
 from __future__ import annotations
 
 import json
@@ -54,14 +54,18 @@ class Run:
 class World:
     root: Path
     env: dict[str, str]
-    first: Run
-    stopped: Run
-    second: Run
-    copies: dict[str, Path]          # the first run's artefacts, kept before the later runs replace them
+    stopped: Run                     # the first run, on the fresh instance, stopped after the submissions
+    run: Run                         # the whole run after it
 
     @property
     def instance(self) -> Path:
         return self.root / "instance"
+
+    @property
+    def artefacts(self) -> dict[str, Path]:
+        """The whole run's artefacts (receipts, PDFs, the transcript) by name."""
+        out = self.instance / "demo" / "scenario"
+        return {p.name: p for p in sorted(out.glob("*.p7m")) + sorted(out.glob("*.pdf")) + sorted(out.glob("*.der"))}
 
 
 def _flask(root: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
@@ -78,7 +82,7 @@ def _scenario(root: Path, env: dict[str, str], *options: str) -> Run:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory) -> World:
     """A fresh ``flask setup-dev`` instance (as tests/integration/bidtool/test_readme_walkthrough.py
-    makes one) and the scenario's three runs on it."""
+    makes one) and the scenario's two runs on it: stopped after the submissions, then whole."""
     root = tmp_path_factory.mktemp("scenario") / "project"
     root.mkdir()
     (root / ".venv").symlink_to(REPO / ".venv")
@@ -89,16 +93,9 @@ def world(tmp_path_factory) -> World:
         proc = _flask(root, env, *step)
         assert proc.returncode == 0, f"flask {' '.join(step)}:\n{proc.stdout}\n{proc.stderr}"
 
-    first = _scenario(root, env)
-    out = root / "instance" / "demo" / "scenario"
-    keep = root / "first-run"
-    keep.mkdir()
-    copies = {}
-    for path in sorted(out.glob("*.p7m")) + sorted(out.glob("*.pdf")) + sorted(out.glob("*.der")):
-        copies[path.name] = keep / path.name
-        copies[path.name].write_bytes(path.read_bytes())
-    # the stopped run logs everything it can: its markers must not be in the logs (stderr; stdout is
-    # the summary, which names them) either
+    # the stopped run (on the fresh instance: it makes the bidders, their keys and bindings) logs
+    # everything it can: its markers must not be in the logs (stderr; stdout is the summary, which
+    # names them) either
     stopped = _scenario(root, {**env, "EBID_LOG_LEVEL": "DEBUG"}, "--stop-after", "submissions")
     places = _places_with(root / "instance", stopped.markers, logs=stopped.stderr,
                           skip_summary=True)
@@ -109,8 +106,8 @@ def world(tmp_path_factory) -> World:
     # the markers are really in the bids: each bidder's own plaintext files hold its marker
     stopped.summary["marker_in_files"] = {bid["id"]: bid["marker"] in _bid_files(bid) for b in
                                           stopped.summary["bidders"] for bid in b["bids"]}
-    second = _scenario(root, env)
-    return World(root, env, first, stopped, second, copies)
+    run = _scenario(root, env)           # replaces the stopped run's artefacts in demo/scenario/
+    return World(root, env, stopped, run)
 
 
 def _bid_files(bid: dict[str, Any]) -> str:
@@ -190,16 +187,16 @@ def _bidtool(world: World, *args: Any) -> subprocess.CompletedProcess:
                           cwd=world.root)
 
 
-# -- the first run, on a fresh instance ---------------------------------------------------------------------
-def test_the_first_run_goes_through_every_step(world):
-    said = world.first.stderr            # --json: the step lines go to stderr, the summary to stdout
+# -- the whole run --------------------------------------------------------------------------------------------
+def test_the_whole_run_goes_through_every_step(world):
+    said = world.run.stderr              # --json: the step lines go to stderr, the summary to stdout
     for step in ("委托协议 agreement", "招标文件 documents", "审核意见 review", "发布 published", "bidtool login",
                  "bidtool pack", "bidtool submit", "bidtool withdraw", "bidtool open", "未解密", "唱标 reading",
                  "开标记录 record", "公布 published", "scenario: done"):
         assert step in said, step
     assert said.count("已解密 (decrypted)") == 2
-    assert world.first.summary["stage"] == "done"
-    assert world.first.summary["opening"]["closed"] and world.first.summary["opening"]["published"]
+    assert world.run.summary["stage"] == "done"
+    assert world.run.summary["opening"]["closed"] and world.run.summary["opening"]["published"]
 
 
 def test_three_bidders_one_per_key_algorithm(world):
@@ -207,7 +204,7 @@ def test_three_bidders_one_per_key_algorithm(world):
     database's account of the certificates each bid is sealed to, and the key files themselves."""
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric import ec
-    run = world.first
+    run = world.run
     expected = {"supplier": ("token", "rsa"), "supplier_b": ("file", "ec"), "supplier_c": ("file", "sm2")}
     assert {b["username"] for b in run.summary["bidders"]} == set(expected)
     db_bids = _bids(world, run.tender["id"])
@@ -232,7 +229,7 @@ def test_three_bidders_one_per_key_algorithm(world):
 
 
 def test_final_states_and_the_prices_read_at_the_opening(world):
-    run = world.first
+    run = world.run
     db_bids = _bids(world, run.tender["id"])
     supplier, b, c = (run.bidder(u)["bids"] for u in ("supplier", "supplier_b", "supplier_c"))
     assert (len(supplier), len(b), len(c)) == (1, 2, 1)
@@ -248,18 +245,18 @@ def test_final_states_and_the_prices_read_at_the_opening(world):
         assert db_bids[bid["id"]]["opening"] == {"state": "decrypted", "price": PRICES[username], "currency": "CNY"}
         assert bid["price"] == PRICES[username]                      # what the bidder packed
     # 唱标 as the hall read it out
-    lines = [line.split("唱标 reading: ", 1)[1] for line in world.first.stderr.splitlines() if "唱标 reading: " in line]
+    lines = [line.split("唱标 reading: ", 1)[1] for line in world.run.stderr.splitlines() if "唱标 reading: " in line]
     assert sorted(lines) == sorted(["示例供应商: 已解密 decrypted, 1080000.00 CNY",
                                     "示例供应商乙: 已解密 decrypted, 1096000.00 CNY",
                                     "示例供应商丙: 未解密（投标人原因，撤销） invalid"]), lines
 
 
-# -- what the first run left, checked with other tools -------------------------------------------------------
+# -- what the whole run left, checked with other tools -------------------------------------------------------
 def test_every_receipt_verifies_with_openssl_cms_and_ts(world, tmp_path):
     bundle = _bundle(world, tmp_path)
     cas = [a for r in _roots(world) for a in ("--ca", r)]
     tsa_chain = world.instance / "devca" / "tsa" / "chain.pem"
-    run = world.first
+    run = world.run
     expected = {}               # receipt file -> (bid, action, sha256 from the database)
     db_bids = _bids(world, run.tender["id"])
     for b in run.summary["bidders"]:
@@ -267,7 +264,7 @@ def test_every_receipt_verifies_with_openssl_cms_and_ts(world, tmp_path):
             expected[Path(bid["receipt"]).name] = (bid["id"], "submitted", db_bids[bid["id"]]["sha256"])
             if "withdrawal_receipt" in bid:
                 expected[Path(bid["withdrawal_receipt"]).name] = (bid["id"], "withdrawn", db_bids[bid["id"]]["sha256"])
-    receipts = {name: path for name, path in world.copies.items() if name.startswith("receipt-")}
+    receipts = {name: path for name, path in world.artefacts.items() if name.startswith("receipt-")}
     assert sorted(receipts) == sorted(expected) and len(receipts) == 5  # four bids and a withdrawal
     for name, path in receipts.items():
         content = tmp_path / f"{name}.json"
@@ -305,22 +302,22 @@ def _pdfsig(path: Path) -> list[dict[str, str]]:
 
 
 def test_the_stamped_pdfs_verify_with_pdfsig(world):
-    record = _pdfsig(world.copies["opening-record.pdf"])
+    record = _pdfsig(world.artefacts["opening-record.pdf"])
     assert len(record) >= 1, record
     assert all(s.get("Signature Validation") == "Signature is Valid." for s in record), record
     assert any(s.get("Signer Certificate Common Name") == "示例招标代理" for s in record), record
-    documents = _pdfsig(world.copies["tender-documents.pdf"])
+    documents = _pdfsig(world.artefacts["tender-documents.pdf"])
     assert documents and all(s.get("Signature Validation") == "Signature is Valid." for s in documents), documents
-    ok = _bidtool(world, "verify", *[a for r in _roots(world) for a in ("--ca", r)], world.copies["opening-record.pdf"])
+    ok = _bidtool(world, "verify", *[a for r in _roots(world) for a in ("--ca", r)], world.artefacts["opening-record.pdf"])
     assert ok.returncode == 0 and "Verification successful" in ok.stdout, ok.stderr
 
 
 def test_the_transcript_verifies_with_bidtool_and_openssl(world, tmp_path):
-    transcript = world.copies["opening-transcript.der"]
+    transcript = world.artefacts["opening-transcript.der"]
     cas = [a for r in _roots(world) for a in ("--ca", r)]
     proc = _bidtool(world, "transcript-verify", *cas, "--events", transcript)
     assert proc.returncode == 0, proc.stderr
-    assert world.first.tender["public_id"] in proc.stdout
+    assert world.run.tender["public_id"] in proc.stdout
     assert proc.stdout.count("opening.bid_decrypted") == 2           # 丙 released no key
     for event in ("opening.started", "opening.window_closed", "opening.published"):
         assert event in proc.stdout, event
@@ -330,7 +327,7 @@ def test_the_transcript_verifies_with_bidtool_and_openssl(world, tmp_path):
     assert proc.returncode == 0 and b"CMS Verification successful" in proc.stderr, proc.stderr
     body = json.loads(content.read_bytes())
     assert body["type"] == "opening-transcript", body
-    assert world.first.tender["public_id"] in content.read_text(encoding="utf-8")
+    assert world.run.tender["public_id"] in content.read_text(encoding="utf-8")
 
 
 # -- no plaintext before the opening --------------------------------------------------------------------------
@@ -347,34 +344,35 @@ def test_no_bid_plaintext_on_the_platform_before_the_opening(world):
     assert all(run.summary["envelopes"].values()), run.summary["envelopes"]
 
 
-# -- the second whole run -------------------------------------------------------------------------------------
-def test_the_second_run_reuses_the_bidders_and_passes(world):
-    first, second = world.first, world.second
-    assert second.summary["stage"] == "done" and "scenario: done" in second.stderr
-    assert second.tender["id"] not in (first.tender["id"], world.stopped.tender["id"])
+# -- the whole run after the stopped one -----------------------------------------------------------------------
+def test_the_whole_run_reuses_the_stopped_runs_bidders_and_sweeps_its_tender(world):
+    stopped, run = world.stopped, world.run
+    assert run.summary["stage"] == "done" and "scenario: done" in run.stderr
+    assert run.tender["id"] != stopped.tender["id"]
     for username in ("supplier", "supplier_b", "supplier_c"):      # the same keys, bound once
-        assert second.bidder(username)["encryption_certificate_sha256"] == \
-            first.bidder(username)["encryption_certificate_sha256"]
-    assert len(_bindings(first.stderr)) == 3
-    assert _bindings(second.stderr) == _bindings(first.stderr)        # the bindings of the first run
-    db_bids = _bids(world, second.tender["id"])
+        assert run.bidder(username)["encryption_certificate_sha256"] == \
+            stopped.bidder(username)["encryption_certificate_sha256"]
+    assert len(_bindings(stopped.stderr)) == 3
+    assert _bindings(run.stderr) == _bindings(stopped.stderr)         # the bindings the stopped run made
+    db_bids = _bids(world, run.tender["id"])
     assert sorted(b["state"] for b in db_bids.values()) == ["decrypted", "decrypted", "invalid", "withdrawn"]
-    # the stopped run's tender went through its window during this run: nobody decrypted, so every
-    # bid still submitted is invalid (R15), and its plaintext never reached the platform
-    stopped = _bids(world, world.stopped.tender["id"])
-    assert sorted(b["state"] for b in stopped.values()) == ["invalid", "invalid", "invalid", "withdrawn"]
-    assert _places_with(world.instance, world.stopped.markers, logs=second.stderr) == set()
+    # the stopped run's tender went through its window during the whole run: nobody decrypted, so
+    # every bid still submitted is invalid (R15), and its plaintext never reached the platform
+    swept = _bids(world, stopped.tender["id"])
+    assert sorted(b["state"] for b in swept.values()) == ["invalid", "invalid", "invalid", "withdrawn"]
+    assert _places_with(world.instance, stopped.markers, logs=run.stderr) == set()
 
 
 def test_after_the_opening_only_the_opened_bids_plaintext_is_on_the_platform(world):
-    """The marker search finds what is there: the first run's two decrypted bids are in the bid
-    store's opened folder, and only there; 乙's withdrawn bid and 丙's invalid one never were."""
-    run = world.first
+    """The marker search finds what is there: the whole run's two decrypted bids are in the bid
+    store's opened folder, and only there; 乙's withdrawn bid and 丙's invalid one never were (the
+    scenario's own summary.json, the last run's report, names them all and is not searched)."""
+    run = world.run
     opened = Path(run.summary["bid_store"]).relative_to(world.instance) / "opened"
     decrypted = [run.bidder("supplier")["bids"][0], run.bidder("supplier_b")["bids"][1]]
     for bid in decrypted:
-        found = _places_with(world.instance, [bid["marker"]], logs=world.second.stderr)
+        found = _places_with(world.instance, [bid["marker"]], logs=run.stderr, skip_summary=True)
         assert found and all(place.startswith(f"{opened}/") for place in found), (bid["id"], found)
         assert any(f"/{bid['id']}/" in place for place in found), (bid["id"], found)
     never = [run.bidder("supplier_b")["bids"][0]["marker"], run.bidder("supplier_c")["bids"][0]["marker"]]
-    assert _places_with(world.instance, never, logs=run.stderr + world.second.stderr) == set()
+    assert _places_with(world.instance, never, logs=run.stderr, skip_summary=True) == set()

@@ -79,7 +79,7 @@ def test_sheets_summary_and_ranking(expert_world, bid_ca, tmp_path):
     progress = world.agency().get(f"/api/v1/tenders/{world.tender_id}/evaluation").json
     assert progress["summary_signed"] and all(e["summary_signed"] for e in progress["experts"])
 
-    # the report's PDF drawn from the summary (keeping and signing it: not built yet, docs/evaluation.md)
+    # the report's PDF drawn from the summary (signing it: test_report.py)
     from app.extensions import db
     from bidding.evaluation.models import EvaluationSummary
     from bidding.evaluation.report import render_report
@@ -91,32 +91,6 @@ def test_sheets_summary_and_ranking(expert_world, bid_ca, tmp_path):
     text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(tmp_path / "report.pdf"), "-"], capture_output=True,
                           text=True, check=True).stdout.replace(" ", "")
     assert "评标报告" in text and "91.33" in text and "本人认为投标人乙的技术方案存在风险" in text.replace("\n", "")
-
-
-    # the report kept with the summary; every expert signs its bytes (a detached CMS with its event key)
-    agency = world.agency()
-    generated = agency.post(f"/api/v1/tenders/{world.tender_id}/evaluation/report")
-    assert generated.status_code == 201, generated.json
-    assert agency.post(f"/api/v1/tenders/{world.tender_id}/evaluation/report").json["error"]["code"] == "report_exists"
-    pdf = agency.get(f"/api/v1/tenders/{world.tender_id}/evaluation/report.pdf")
-    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
-    (tmp_path / "kept.pdf").write_bytes(pdf.data)
-    for key in world.evaluators:
-        view = world.clients[key].get(f"/api/v1/expert-session/evaluations/{world.tender_id}").json
-        sheet = next(s for s in view["sheets"] if s["kind"] == "report" and s["mine"])
-        assert sheet["sheet"]["sha256"] == generated.json["sha256"]
-        signed = world.sign(key, sheet["id"])
-        assert signed.status_code == 201, signed.json
-        (tmp_path / f"{key}.der").write_bytes(unb64(signed.json["signature"]))
-        proc = subprocess.run(["openssl", "cms", "-verify", "-inform", "DER", "-in", str(tmp_path / f"{key}.der"),
-                               "-content", str(tmp_path / "kept.pdf"), "-binary", "-CAfile",
-                               str(Path(bid_ca.anchors_dir) / PROFILE / "ec-root.pem"), "-purpose", "any",
-                               "-attime", str(int(world.base.clock.now().timestamp())), "-out", "/dev/null"],
-                              capture_output=True, text=True, check=False)
-        assert proc.returncode == 0 and "Verification successful" in proc.stderr, proc.stderr
-    assert world.agency().get(f"/api/v1/tenders/{world.tender_id}/evaluation").json["report_signed"] is True
-    page = world.clients[world.evaluators[0]].get(f"/experts/evaluations/{world.tender_id}")
-    assert page.status_code == 200 and generated.json["sha256"] in page.get_data(as_text=True)
 
 
 def test_a_tie_is_broken_by_the_schemes_rule(expert_world):
