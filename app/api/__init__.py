@@ -26,8 +26,8 @@ class PlatformApi(Api):
 
 def init_api(app: Flask) -> PlatformApi:
     """A new ``Api`` on ``app`` (one per app: the spec belongs to the app) with every API blueprint."""
-    from app.api import (agreements, auth, award, bids, certificates, desk, documents, evaluation, experts, notices,
-                         opening, opening_hall, operator, parties, selftest, tenders, verify)
+    from app.api import (agreements, auth, award, bids, certificates, contracts, desk, documents, evaluation, experts,
+                         notices, opening, opening_hall, operator, parties, selftest, tenders, verify)
     api = PlatformApi(app, spec_kwargs={"info": {
         "description": "电子招投标平台的 JSON 接口；会话 Cookie 认证，写操作需 X-CSRFToken 头 "
                        "(session cookie; writes need the X-CSRFToken header from GET /api/v1/csrf)"}})
@@ -48,6 +48,5 @@ def init_api(app: Flask) -> PlatformApi:
     api.register_blueprint(experts.blp)
     api.register_blueprint(evaluation.blp)
     api.register_blueprint(award.blp)
-    from app.api import contracts
     api.register_blueprint(contracts.blp)
     return api

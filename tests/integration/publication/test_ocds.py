@@ -74,6 +74,14 @@ def test_a_draft_is_not_found_even_by_its_agency(steps):
     assert package_of(steps.app, 2**31).status_code == 404      # beyond any row id: no such URL
 
 
+def test_the_tender_page_links_to_its_package_once_published(steps):
+    tender = steps.ready()
+    assert b'id="ocds-link"' not in steps.agency.get(f"/tenders/{tender['id']}").data
+    assert steps.publish(tender["id"]).status_code == 200
+    page = steps.agency.get(f"/tenders/{tender['id']}").get_data(as_text=True)
+    assert f'id="ocds-link" href="/tenders/{tender["id"]}/ocds.json"' in page
+
+
 def test_a_published_tender_is_a_valid_package_with_parties_budget_and_period(steps, ocds_problems):
     tender = steps.published(deadline=timedelta(days=20))
     answer = package_of(steps.app, tender["id"])
