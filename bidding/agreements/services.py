@@ -39,7 +39,6 @@ from bidding.agreements.errors import (
 from bidding.agreements.models import AgreementAction, AgreementEvent, AgreementState, DelegationAgreement
 from bidding.agreements.rendering import render
 from bidding.documents import services as documents
-from bidding.documents.errors import StampSessionStale
 from bidding.documents.models import Document, DocumentKind, DocumentRevision, StampSession, new_public_id
 from bidding.parties.models import Party, PartyKind
 from bidding.parties.notices import add_notice
@@ -194,18 +193,14 @@ def prepare_stamp(uow: UnitOfWork, stamping: documents.Stamping, agreement_id: i
                   binding_id: int) -> StampSession:
     """Prepare the party's stamp on the agreement's current document (its turn, its state)."""
     agreement = _visible(uow, agreement_id, party_id)
-    document = uow.session.get(Document, agreement.document_id)
-    return documents.prepare_stamp(uow, stamping, document.public_id, party_id, binding_id)
+    return documents.prepare_stamp_on(uow, stamping, agreement.document_id, party_id, binding_id)
 
 
 def complete_stamp(uow: UnitOfWork, stamping: documents.Stamping, agreement_id: int, session_id: int,
                    party_id: int, signature_der: bytes) -> DocumentRevision:
     """Embed the signature of a stamp prepared on this agreement's document."""
     agreement = _visible(uow, agreement_id, party_id)
-    session = documents.stamp_session(uow, session_id, party_id)
-    if session.document_id != agreement.document_id:
-        raise StampSessionStale(session=session_id)
-    return documents.complete_stamp(uow, stamping, session_id, party_id, signature_der)
+    return documents.complete_stamp_on(uow, stamping, agreement.document_id, session_id, party_id, signature_der)
 
 
 def refuse_agreement(uow: UnitOfWork, agreement_id: int, agency_id: int, reason: str) -> DelegationAgreement:

@@ -49,7 +49,6 @@ from bidding.contracts.models import (
     ContractState,
 )
 from bidding.documents import services as documents
-from bidding.documents.errors import StampSessionStale
 from bidding.documents.models import (
     Document,
     DocumentKind,
@@ -182,18 +181,14 @@ def prepare_stamp(uow: UnitOfWork, stamping: documents.Stamping, contract_id: in
                   binding_id: int) -> StampSession:
     """Prepare the party's stamp (with its cross-page seal) on the contract's current document."""
     contract = _visible(uow, contract_id, party_id)
-    document = uow.session.get(Document, contract.document_id)
-    return documents.prepare_stamp(uow, stamping, document.public_id, party_id, binding_id)
+    return documents.prepare_stamp_on(uow, stamping, contract.document_id, party_id, binding_id)
 
 
 def complete_stamp(uow: UnitOfWork, stamping: documents.Stamping, contract_id: int, session_id: int,
                    party_id: int, signature_der: bytes) -> DocumentRevision:
     """Embed the signature of a stamp prepared on this contract's document."""
     contract = _visible(uow, contract_id, party_id)
-    session = documents.stamp_session(uow, session_id, party_id)
-    if session.document_id != contract.document_id:
-        raise StampSessionStale(session=session_id)
-    return documents.complete_stamp(uow, stamping, session_id, party_id, signature_der)
+    return documents.complete_stamp_on(uow, stamping, contract.document_id, session_id, party_id, signature_der)
 
 
 def refuse_contract(uow: UnitOfWork, contract_id: int, supplier_id: int, reason: Any) -> Contract:

@@ -320,6 +320,24 @@ def stamp_session(uow: UnitOfWork, session_id: int, party_id: int) -> StampSessi
     return session
 
 
+def prepare_stamp_on(uow: UnitOfWork, stamping: Stamping, document_id: int, party_id: int,
+                     binding_id: int) -> StampSession:
+    """:func:`prepare_stamp` on the document an area holds by row id (an agreement's, a contract's
+    current document): the area has checked the party may see its record."""
+    document = uow.session.get(Document, document_id)
+    return prepare_stamp(uow, stamping, document.public_id, party_id, binding_id)
+
+
+def complete_stamp_on(uow: UnitOfWork, stamping: Stamping, document_id: int, session_id: int, party_id: int,
+                      signature_der: bytes) -> DocumentRevision:
+    """:func:`complete_stamp` of a session prepared on that very document (an older document of the
+    same record, e.g. before a revision, is refused as stale)."""
+    session = stamp_session(uow, session_id, party_id)
+    if session.document_id != document_id:
+        raise StampSessionStale(session=session_id)
+    return complete_stamp(uow, stamping, session_id, party_id, signature_der)
+
+
 # -- expert signers ------------------------------------------------------------------------------------------
 def expert_turn(uow: UnitOfWork, document: Document, expert_id: int) -> DocumentSigner:
     """The expert's signer row, if it may sign now: not signed yet, and every *party* listed before
