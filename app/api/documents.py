@@ -42,13 +42,16 @@ class DocumentRevisionSchema(ma.Schema):
     sha256 = fields.String(required=True)
     size = fields.Integer(required=True)
     signer_party_id = fields.Integer(allow_none=True)
+    signer_expert_id = fields.Integer(allow_none=True, metadata={"description": "评审专家签名的版本 (a revision an evaluation expert signed)"})
     field_name = fields.String(allow_none=True)
     created_at = fields.DateTime(required=True)
 
 
 class DocumentSignerSchema(ma.Schema):
     role = fields.String(required=True)
-    party_id = fields.Integer(required=True)
+    party_id = fields.Integer(required=True, allow_none=True,
+                              metadata={"description": "签章主体；评审专家签名时为空 (null for an evaluation expert)"})
+    expert_id = fields.Integer(allow_none=True, metadata={"description": "评审专家 (an evaluation expert, R12)"})
     sign_order = fields.Integer(required=True)
     signed_revision = fields.Integer(allow_none=True, attribute="signed_seq")
 

@@ -86,6 +86,11 @@ def test_every_expert_signs_in_the_pdf_then_the_agency_stamps(report_world, tmp_
     data[at + 1] ^= 0x01
     changed = verify_pdf(bytes(data), trust=trust, crls=crls, at=ev.base.clock.now())
     assert not changed.ok()
+    # the documents API shows the agency the experts as signers with no party, and their revisions
+    listed = ev.agency().get(f"/api/v1/documents/{public_id}").json
+    assert [(s["party_id"] is None, s["expert_id"] is not None) for s in listed["signers"]] == \
+        [(True, True)] * 3 + [(False, False)]
+    assert [r["signer_expert_id"] is not None for r in listed["revisions"]] == [False, True, True, True, False]
     # the public record names the experts
     record = ev.base.client().get(f"/verify?doc={public_id}").get_data(as_text=True)
     assert "评审专家1" in record and ev.base.names[a] in record
