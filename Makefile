@@ -80,7 +80,8 @@ run: setup
 	  --bind $(HOST):$(PORT) wsgi:app
 
 # One tender end to end with the demo parties on a clock the command advances (flask demo scenario):
-# its steps are printed, its receipts, PDFs and transcript left in instance/demo/scenario/.
+# its steps are printed (on through the evaluation, award and contract), its receipts, PDFs,
+# transcript and OCDS package left in instance/demo/scenario/.
 demo: setup
 	$(FLASK) setup-dev
 	$(FLASK) demo scenario

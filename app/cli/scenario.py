@@ -13,7 +13,12 @@ its token), 示例供应商乙 (EC P-256 key files) and 示例供应商丙 (SM2 
 challenge, the encryption one by proof of decryption), log in with ``bidtool login``, pack and
 ``bidtool submit``; 乙 withdraws and submits a new bid. At the opening 示例供应商 and 乙 release their
 keys with ``bidtool open``; 丙 does not, and the window's end makes its bid invalid (R15). The agency
-stamps the opening record and publishes it with the hall's transcript. Every artefact is left in
+stamps the opening record and publishes it with the hall's transcript. Then
+(:mod:`app.cli.demo_evaluation`) three experts are drawn from a pool where a fourth, who declared a
+conflict with 乙, is excluded; they evaluate and sign the report, which the agency stamps; the
+purchaser confirms 示例供应商, the agency stamps the award notice; the contract is stamped by the
+purchaser then the winner (cross-page seals) and filed; the tender's OCDS package is fetched. Every
+artefact is left in
 ``instance/demo/scenario/`` and checked at the end with bidtool itself; ``summary.json`` there says
 what was done and what the database holds afterwards (``--json`` prints it, the step lines going to
 stderr). Each bid's files carry a marker (``MARKER-…``, in the summary) that must appear nowhere on
@@ -40,6 +45,7 @@ import click
 from flask import current_app
 
 from app.cli.common import demo_dir, refusals, softhsm_dir
+from app.cli.demo_evaluation import artefact_summary, run_after_opening
 
 ONLINE = {"login", "logout", "tenders", "submit", "withdraw", "open"}
 WINDOW_MINUTES = 10                    # the shortest decryption window the platform accepts
@@ -130,7 +136,8 @@ class Actor:
         self.api.csrf_token = self.api.get_json("csrf")["csrf_token"]
         answer = self.api.post_json("session", {"username": username, "password": password})
         self.api.csrf_token = answer["csrf_token"]
-        self.party_id = answer["account"]["party"]["id"]
+        party = answer["account"].get("party")        # none for the operator
+        self.party_id = party["id"] if party else None
 
     def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
         return self.api.post_json(path, body)
@@ -183,6 +190,7 @@ class Scenario:
         self.run_id = _token_hex(6)      # the bids' markers differ from run to run
         self.tender_row: dict[str, Any] | None = None
         self.bidder_list: list[Bidder] = []
+        self.after: Any = None           # what the steps after the opening did (app.cli.demo_evaluation)
 
     def say(self, step: str, text: str) -> None:
         from bidding.tenders.times import BEIJING
@@ -208,10 +216,14 @@ class Scenario:
             return
         self.opening(tender, bidders)
         self.record(agency, a_bind, a_cred, tender)
+        self.after = run_after_opening(self, purchaser, agency, (p_bind, p_cred), (a_bind, a_cred), tender)
         self.check()
 
     def staff(self, key: str) -> Actor:
         return Actor(self.base, key, self.logins[key], self.clock)
+
+    def actor_of(self, bidder: Bidder) -> Actor:
+        return Actor(self.base, bidder.username, bidder.password, self.clock)
 
     def token_credential(self, party: str, name: str) -> Credential:
         from devsetup.softhsm import use_softhsm_dir
@@ -290,6 +302,7 @@ class Scenario:
         actor = Actor(self.base, bidder.username, bidder.password, self.clock)
         actor.post(f"tenders/{tender['id']}/registration")
         sign_id, enc_id = actor.bind(bidder.signing), actor.bind(bidder.encryption)
+        bidder.signing_binding = sign_id
         self.say(f"{bidder.name} 报名 registered", f"signing certificate #{sign_id} and encryption certificate "
                  f"#{enc_id} bound")
         bidder.folder.mkdir(parents=True, exist_ok=True)
@@ -376,6 +389,10 @@ class Scenario:
         self.run_bidtool("verify", *cas, self.out / "opening-record.pdf", step="开标记录 opening-record.pdf")
         self.run_bidtool("transcript-verify", *cas, self.out / "opening-transcript.der",
                          step="开标记录 opening-transcript.der")
+        if self.after is not None:
+            for name, step in (("evaluation-report.pdf", "评标报告"), ("award-notice.pdf", "中标通知书"),
+                               ("contract.pdf", "合同")):
+                self.run_bidtool("verify", *cas, self.out / name, step=f"{step} {name}")
 
     # -- the summary ----------------------------------------------------------------------------------
     def summary(self, stage: str) -> dict[str, Any]:
@@ -426,7 +443,19 @@ class Scenario:
                                       "record": str(self.out / "opening-record.pdf"),
                                       "transcript": str(self.out / "opening-transcript.der")}
             db.session.remove()
+        if self.after is not None:
+            out.update(self.after_summary())
         return out
+
+    def after_summary(self) -> dict[str, Any]:
+        """The evaluation, the award, the contract and the OCDS package: who took part, the states the
+        API reports, each document's path, SHA-256 and signature count."""
+        after, documents = self.after, artefact_summary(self.after)
+        return {"evaluation": {"experts": after.experts, "excluded": after.excluded,
+                               "report": documents.get("evaluation_report")},
+                "award": {"winner": after.winner, "state": after.award_state, "notice": documents.get("award_notice")},
+                "contract": {"state": after.contract_state, **(documents.get("contract") or {})},
+                "ocds": documents.get("ocds")}
 
     # -- bidtool, in this process ---------------------------------------------------------------------
     def bidtool(self, bidder: Bidder, *args: Any, step: str) -> str:
@@ -456,6 +485,7 @@ class Bidder:
     encryption: Credential
     folder: Path
     bids: list[dict[str, Any]] = field(default_factory=list)     # what it submitted, in order
+    signing_binding: int | None = None                            # its signing certificate's binding
 
     @property
     def session(self) -> Path:

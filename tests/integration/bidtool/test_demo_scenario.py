@@ -1,7 +1,11 @@
-"""Issue 15's acceptance: ``flask demo scenario`` runs a tender from creation to the stamped opening
-record with three bidders — 示例供应商 (RSA keys on its SoftHSM token), 示例供应商乙 (EC P-256 key
+"""Issues 15 and 16's acceptance: ``flask demo scenario`` runs a tender from creation to the stamped
+opening record with three bidders — 示例供应商 (RSA keys on its SoftHSM token), 示例供应商乙 (EC P-256 key
 files) and 示例供应商丙 (SM2 key files) — of whom 乙 withdraws and replaces its bid and 丙 does not
-decrypt in the window and is marked invalid (R15).
+decrypt in the window and is marked invalid (R15); then (issue 16) three experts drawn from a pool
+where a fourth declared a conflict with 乙 and is excluded, the evaluation, its report signed by
+every expert and stamped by the agency, the award to 示例供应商 with its stamped notice, the contract
+stamped by the purchaser then the winner with cross-page seals and filed, and the tender's OCDS
+package.
 
 A temporary instance made by ``flask setup-dev`` (the README walkthrough's stand-in project root)
 runs it twice: first a run stopped after the submissions (``--stop-after submissions``) on the fresh
@@ -14,11 +18,16 @@ from other tools: the receipts with ``openssl cms -verify`` and ``openssl ts -ve
 PDFs with ``pdfsig``, the transcript with ``bidtool transcript-verify`` and ``openssl cms -verify``."""
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import io
 import json
 import os
 import re
+import socket
 import sqlite3
 import subprocess
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -192,7 +201,9 @@ def test_the_whole_run_goes_through_every_step(world):
     said = world.run.stderr              # --json: the step lines go to stderr, the summary to stdout
     for step in ("委托协议 agreement", "招标文件 documents", "审核意见 review", "发布 published", "bidtool login",
                  "bidtool pack", "bidtool submit", "bidtool withdraw", "bidtool open", "未解密", "唱标 reading",
-                 "开标记录 record", "公布 published", "scenario: done"):
+                 "开标记录 record", "公布 published", "专家库 pool", "抽取专家 draw", "专家确认 confirmed",
+                 "评标开始 evaluation", "承诺书 commitment", "评审 sheets", "评审汇总 summary", "评标报告 report",
+                 "确认中标人 award", "中标通知书 notices", "合同 contract", "公开数据 OCDS", "scenario: done"):
         assert step in said, step
     assert said.count("已解密 (decrypted)") == 2
     assert world.run.summary["stage"] == "done"
@@ -376,3 +387,127 @@ def test_after_the_opening_only_the_opened_bids_plaintext_is_on_the_platform(wor
         assert any(f"/{bid['id']}/" in place for place in found), (bid["id"], found)
     never = [run.bidder("supplier_b")["bids"][0]["marker"], run.bidder("supplier_c")["bids"][0]["marker"]]
     assert _places_with(world.instance, never, logs=run.stderr, skip_summary=True) == set()
+
+
+# -- after the opening: the evaluation, the award, the contract, open data (issue 16) -------------------------
+EXPERTS = ["示例专家丙", "示例专家乙", "示例专家甲"]          # drawn; 示例专家丁 declared a conflict with 乙
+
+
+def _db(world: World, sql: str, *args: Any) -> list[sqlite3.Row]:
+    with sqlite3.connect(f"file:{world.instance / 'ebid.sqlite3'}?mode=ro", uri=True) as db:
+        db.row_factory = sqlite3.Row
+        return db.execute(sql, args).fetchall()
+
+
+def _verified(world: World, name: str):
+    """The project's verifier's report on an artefact, trusting the development CA's roots only."""
+    from pki.certs import load_certificates
+    from pki.pdf import TrustAnchors, verify_pdf
+    roots = tuple(c for r in _roots(world) for c in load_certificates(r.read_bytes()))
+    return verify_pdf(world.artefacts[name].read_bytes(), trust=TrustAnchors(roots))
+
+
+def test_three_experts_are_drawn_and_the_conflicted_one_is_excluded(world):
+    run = world.run
+    assert sorted(e["name"] for e in run.summary["evaluation"]["experts"]) == EXPERTS
+    assert run.summary["evaluation"]["excluded"] == 1
+    draw = _db(world, "SELECT id, exclusions_json FROM expert_draw WHERE tender_id = ?", run.tender["id"])
+    assert len(draw) == 1
+    excluded = json.loads(draw[0]["exclusions_json"])
+    names = {r["id"]: r["name"] for r in _db(world, "SELECT id, name FROM expert")}
+    assert [(names[x["expert_id"]], x["reasons"]) for x in excluded] == [("示例专家丁", ["declared_conflict"])]
+    called = _db(world, "SELECT expert_id, state FROM expert_assignment WHERE draw_id = ?", draw[0]["id"])
+    assert sorted((names[r["expert_id"]], r["state"]) for r in called) == [(n, "confirmed") for n in EXPERTS]
+
+
+def test_the_report_notice_and_contract_verify_with_the_verifier_and_pdfsig(world):
+    run = world.run
+    expected = {"evaluation-report.pdf": (run.summary["evaluation"]["report"], sorted([*EXPERTS, "示例招标代理"])),
+                "award-notice.pdf": (run.summary["award"]["notice"], ["示例招标代理"]),
+                "contract.pdf": (run.summary["contract"], ["示例供应商", "示例采购单位"])}
+    for name, (listed, signers) in expected.items():
+        path = world.artefacts[name]
+        assert listed["path"] == str(path), (name, listed)
+        assert listed["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest(), name
+        report = _verified(world, name)
+        assert report.ok(), (name, [s.problems for s in report.signatures])
+        assert sorted(s.signer_name for s in report.signatures) == signers, name
+        assert all(s.timestamp_time is not None and s.seal_png is not None for s in report.signatures), name
+        verdicts = _pdfsig(path)
+        assert len(verdicts) == len(signers) == listed["signatures"], (name, verdicts)
+        assert all(v.get("Signature Validation") == "Signature is Valid." for v in verdicts), (name, verdicts)
+    # the report: every expert signed before the agency stamped it
+    assert _verified(world, "evaluation-report.pdf").signatures[-1].signer_name == "示例招标代理"
+    award = _db(world, "SELECT a.state, p.name FROM award a JOIN party p ON p.id = a.winner_party_id "
+                "WHERE a.tender_id = ?", run.tender["id"])
+    assert [tuple(r) for r in award] == [("notified", "示例供应商")]
+    assert (run.summary["award"]["winner"], run.summary["award"]["state"]) == ("示例供应商", "notified")
+
+
+def test_the_contract_carries_both_parties_cross_page_seals_and_is_filed(world):
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    from pki.pdf.slices import NAME_PREFIX
+    report = _verified(world, "contract.pdf")
+    assert [(s.signer_name, s.field_name, s.cross_page) for s in report.signatures] == \
+        [("示例采购单位", "seal-purchaser", True), ("示例供应商", "seal-supplier", True)]
+    reader = PdfFileReader(io.BytesIO(world.artefacts["contract.pdf"].read_bytes()), strict=False)
+    per_page = []
+    for index in range(int(reader.root["/Pages"]["/Count"])):
+        page = reader.find_page_for_modification(index)[0].get_object()
+        xobjects = page["/Resources"].get_object().get("/XObject")
+        xobjects = xobjects.get_object() if xobjects is not None else {}
+        per_page.append(sum(1 for n in xobjects if str(n).startswith("/" + NAME_PREFIX)))
+    assert len(per_page) >= 2 and all(n == 2 for n in per_page), per_page     # a slice of each party's seal
+    contract = _db(world, "SELECT c.state FROM contract c JOIN award a ON a.id = c.award_id WHERE a.tender_id = ?",
+                   world.run.tender["id"])
+    assert [r["state"] for r in contract] == ["filed"] and world.run.summary["contract"]["state"] == "filed"
+
+
+def test_the_ocds_package_is_valid_ocds_with_the_award_and_the_contract(world):
+    from libcoveocds.api import ocds_json_output
+    from libcoveocds.config import LibCoveOCDSConfig
+    run = world.run
+    path = world.instance / "demo" / "scenario" / "ocds.json"
+    assert run.summary["ocds"]["path"] == str(path)
+    assert run.summary["ocds"]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    package = json.loads(path.read_bytes())
+    releases = package["releases"]
+    assert {r["tag"][0] for r in releases} >= {"tender", "award", "contract"}, [r["tag"] for r in releases]
+    last = releases[-1]
+    assert [s["name"] for a in last["awards"] for s in a["suppliers"]] == ["示例供应商"], last["awards"]
+    assert len(last["contracts"]) == 1 and last["contracts"][0]["awardID"] == last["awards"][0]["id"]
+    assert all(run.tender["public_id"] in json.dumps(r, ensure_ascii=False) for r in releases)
+    config = LibCoveOCDSConfig({"standard_zip": _standard_zip(), "context": "api"})
+    with _no_network():
+        review = ocds_json_output("", json_data=package, lib_cove_ocds_config=config, record_pkg=False)
+    problems = {"validation_errors": review.get("validation_errors") or [],
+                "additional_closed_codelist_values": review.get("additional_closed_codelist_values") or {},
+                "additional_fields": review.get("all_additional_fields") or review.get("additional_fields") or {}}
+    assert not any(problems.values()), problems
+
+
+def _standard_zip() -> bytes:
+    """The OCDS 1.1.5 schema pinned in tests/vectors/ocds/ as the standard's ZIP libcoveocds reads
+    (as tests/integration/publication/conftest.py builds it)."""
+    standard = REPO / "tests" / "vectors" / "ocds" / "1__1__5"
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("standard-1__1__5/", "")
+        for path in sorted(standard.rglob("*")):
+            if path.is_file():
+                archive.write(path, "standard-1__1__5/" + path.relative_to(standard).as_posix())
+    return out.getvalue()
+
+
+@contextlib.contextmanager
+def _no_network():
+    """Any connection fails while the validator runs: it must need none."""
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise OSError("network access during OCDS validation")
+    original, original_create = socket.socket.connect, socket.create_connection
+    socket.socket.connect, socket.create_connection = refuse, refuse
+    try:
+        yield
+    finally:
+        socket.socket.connect, socket.create_connection = original, original_create
