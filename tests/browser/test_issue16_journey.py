@@ -38,8 +38,8 @@ from support.browser import log_in_with_password, log_out, steps
 from support.contracts import bind_token_certificate
 from support.evaluation import SCHEME, decrypt_bids
 from support.experts import SPECIALITY, expert_world  # noqa: F401  (fixture)
-from support.journey16 import pdfsig_verdicts, slices_per_page
 from support.journeys import agent_options, served
+from support.pdfwitness import pdfsig_verdicts, slices_per_page
 from support.stamping import party_identity
 
 from devsetup.softhsm import init_softhsm_token

@@ -6,13 +6,12 @@ the local agent would (``support.stamping.stamp_via_api``). Experts sign the rep
 expert API (:meth:`ReportWorld.sign`), one code each, the clock moved on before each request."""
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
+
 from support.bids import CLOCK_T
 from support.evaluation import EvaluationWorld, start_evaluation
 from support.stamping import Signer, bind, issue_signer, party_identity, stamp_via_api
@@ -61,18 +60,6 @@ class ReportWorld:
 
     def stamp(self, public_id: str):
         return stamp_via_api(self.ev.agency(), public_id, self.agency_binding, self.agency_signer)
-
-
-def pdfsig_verdicts(path: Path) -> list[str]:
-    """pdfsig's "Signature Validation" line per signature (it exits 0 even on a digest mismatch)."""
-    out = subprocess.run(["pdfsig", str(path)], check=False, capture_output=True, text=True, timeout=120).stdout
-    verdicts: list[str] = []
-    for line in (line.strip() for line in out.splitlines()):
-        if line.startswith("Signature #"):
-            verdicts.append("")
-        elif verdicts and line.startswith("- Signature Validation:"):
-            verdicts[-1] = line.split(":", 1)[1].strip()
-    return verdicts
 
 
 def summary_signed(expert_world: Any) -> EvaluationWorld:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import io
 
-from pdfwitness import pdfsig_verdicts, slices_per_page, text_of
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from support.pdfwitness import pdfsig_verdicts, slices_per_page, text_of
 
 from pki import pdf
 from pki.pdf.pagetree import walk_pages

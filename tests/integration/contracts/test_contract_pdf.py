@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from pdfwitness import text_of
+from support.pdfwitness import text_of
 
 from bidding.documents import pdf as docs
 

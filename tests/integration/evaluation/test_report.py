@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 from support.auth import test_uow
-from support.report import pdfsig_verdicts
+from support.pdfwitness import pdfsig_verdicts
 
 from bidding.evaluation.errors import ReportMissing, ReportNotFinal
 from bidding.evaluation.report import require_final_report

@@ -1,4 +1,4 @@
-"""Outside looks at a contract PDF: pdfsig's verdict per signature (its lines parsed: it exits 0 even
+"""Outside looks at a stamped PDF: pdfsig's verdict per signature (its lines parsed: it exits 0 even
 on a digest mismatch), the cross-page seal slices drawn on each page, the text (pdftotext)."""
 from __future__ import annotations
 
@@ -12,14 +12,21 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pki.pdf.slices import NAME_PREFIX
 
 
-def pdfsig_verdicts(pdf: bytes) -> list[str]:
-    """The "Signature Validation" line of each signature, in order."""
+def pdfsig_verdicts(pdf: bytes | Path) -> list[str]:
+    """The "Signature Validation" line of each signature, in order ("" for a signature pdfsig
+    lists without one); ``pdf`` is the file's bytes or its path."""
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "contract.pdf"
-        path.write_bytes(pdf)
-        out = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True, timeout=120).stdout
-    return [line.split(":", 1)[1].strip() for line in out.splitlines()
-            if line.strip().startswith("- Signature Validation:")]
+        path = pdf if isinstance(pdf, Path) else Path(folder) / "document.pdf"
+        if not isinstance(pdf, Path):
+            path.write_bytes(pdf)
+        out = subprocess.run(["pdfsig", str(path)], check=False, capture_output=True, text=True, timeout=120).stdout
+    verdicts: list[str] = []
+    for line in (line.strip() for line in out.splitlines()):
+        if line.startswith("Signature #"):
+            verdicts.append("")
+        elif verdicts and line.startswith("- Signature Validation:"):
+            verdicts[-1] = line.split(":", 1)[1].strip()
+    return verdicts
 
 
 def slices_per_page(pdf: bytes) -> list[int]:
